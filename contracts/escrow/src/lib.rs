@@ -1,0 +1,1 @@
+//! The escrow contract (work in progress).

@@ -1,0 +1,1 @@
+//! The market contract (work in progress).

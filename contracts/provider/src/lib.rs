@@ -1,0 +1,1 @@
+//! The provider contract (work in progress).
