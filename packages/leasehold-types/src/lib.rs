@@ -21,3 +21,8 @@ pub mod validation;
 pub use attributes::{Attribute, SignedBy};
 pub use ids::{BidId, DeploymentId, GroupId, LeaseId, OrderId};
 pub use validation::ValidationError;
+
+/// `DecCoin` has no `Display`; this renders it as Cosmos does (`12.5ulease`).
+pub fn dec_coin_string(coin: &cosmwasm_std::DecCoin) -> String {
+    format!("{}{}", coin.amount, coin.denom)
+}

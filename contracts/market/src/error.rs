@@ -1,0 +1,139 @@
+use cosmwasm_std::{Coin, StdError};
+use leasehold_types::ValidationError;
+use thiserror::Error;
+
+/// Every way a market message can fail. Each failure leaves state unchanged.
+#[derive(Error, Debug)]
+pub enum ContractError {
+    #[error("{0}")]
+    Std(#[from] StdError),
+
+    #[error("invalid message: {0}")]
+    Validation(#[from] ValidationError),
+
+    #[error("unauthorized: {sender} may not {action}")]
+    Unauthorized { action: &'static str, sender: String },
+
+    #[error("{action} accepts no funds")]
+    NonPayable { action: &'static str },
+
+    #[error("{action} needs exactly one coin attached, got {count}")]
+    ExpectedOneCoin { action: &'static str, count: usize },
+
+    #[error("denom {denom} is not accepted by the market")]
+    DenomNotAllowed { denom: String },
+
+    #[error("deposit denom {found} differs from the deployment's price denom {expected}")]
+    DepositDenomMismatch { expected: String, found: String },
+
+    #[error("deposit {deposit} is below the minimum {minimum}")]
+    DepositTooLow { deposit: Coin, minimum: Coin },
+
+    #[error("collateral {collateral} is below the minimum {minimum}")]
+    CollateralTooLow { collateral: Coin, minimum: Coin },
+
+    #[error("dseq must not be zero")]
+    ZeroDseq,
+
+    #[error("manifest hash must be {expected} bytes, got {len}")]
+    InvalidHash { expected: usize, len: usize },
+
+    #[error("manifest hash is unchanged")]
+    HashUnchanged,
+
+    #[error("deployment {id} already exists")]
+    DeploymentExists { id: String },
+
+    #[error("deployment {id} not found")]
+    DeploymentNotFound { id: String },
+
+    #[error("deployment {id} is closed")]
+    DeploymentClosed { id: String },
+
+    #[error("group {id} not found")]
+    GroupNotFound { id: String },
+
+    #[error("group {id} is {state}; {action} is not allowed")]
+    InvalidGroupState { id: String, state: String, action: &'static str },
+
+    #[error("order {id} not found")]
+    OrderNotFound { id: String },
+
+    #[error("order {id} is {state}, not open")]
+    OrderNotOpen { id: String, state: String },
+
+    #[error("order {id} expired at height {expired_at}")]
+    OrderExpired { id: String, expired_at: u64 },
+
+    #[error("order {id} does not expire before height {expires_at}")]
+    OrderNotExpired { id: String, expires_at: u64 },
+
+    #[error("order {id} accepts no more bids: {open} open bids reach the limit of {max}")]
+    TooManyBids { id: String, open: u32, max: u32 },
+
+    #[error("bid {id} already exists (one bid per provider per order)")]
+    BidExists { id: String },
+
+    #[error("bid {id} not found")]
+    BidNotFound { id: String },
+
+    #[error("bid {id} is {state}, not open")]
+    BidNotOpen { id: String, state: String },
+
+    #[error("a provider cannot bid on its own deployment")]
+    SelfBid,
+
+    #[error("bid price {price} must be positive")]
+    ZeroPrice { price: String },
+
+    #[error("bid price denom {found} differs from the order's {expected}")]
+    PriceDenomMismatch { expected: String, found: String },
+
+    #[error("bid price {price} exceeds the order ceiling {ceiling}")]
+    PriceAboveCeiling { price: String, ceiling: String },
+
+    #[error("{provider} is not a registered provider")]
+    ProviderNotRegistered { provider: String },
+
+    #[error("provider attributes do not satisfy the placement requirements of group {group}")]
+    PlacementMismatch { group: String },
+
+    #[error("required auditor signatures are missing for group {group}")]
+    SignaturesMissing { group: String },
+
+    #[error("provider capabilities (GPU model, storage class) do not satisfy group {group}")]
+    CapabilityMismatch { group: String },
+
+    #[error("lease {id} not found")]
+    LeaseNotFound { id: String },
+
+    #[error("lease {id} is {state}, not active")]
+    LeaseNotActive { id: String, state: String },
+
+    #[error("close reason {reason} is not allowed for the {party}")]
+    InvalidCloseReason { reason: String, party: &'static str },
+
+    #[error("deployment {id} did not opt into auto-match")]
+    AutoMatchDisabled { id: String },
+
+    #[error("the bidding window of order {id} is open until height {until}")]
+    BiddingWindowOpen { id: String, until: u64 },
+
+    #[error("order {id} has no qualifying open bid")]
+    NoQualifyingBid { id: String },
+
+    #[error("malformed escrow reference {xid}")]
+    MalformedEscrowRef { xid: String },
+
+    #[error("unknown reply id {id}")]
+    UnknownReply { id: u64 },
+
+    #[error("reply carries no contract address")]
+    MissingContractAddress,
+
+    #[error("arithmetic overflow")]
+    Overflow,
+
+    #[error("cannot migrate from {from} to older version {to}")]
+    Downgrade { from: String, to: String },
+}

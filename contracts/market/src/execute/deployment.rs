@@ -1,0 +1,198 @@
+//! Tenant messages on deployments and groups.
+
+use cosmwasm_std::{DepsMut, Env, HexBinary, MessageInfo, Response, Storage};
+use leasehold_types::escrow::AccountId;
+use leasehold_types::ids::{DeploymentId, GroupId};
+use leasehold_types::market::{Deployment, DeploymentState, Group, GroupState, HASH_LEN, LeaseCloseReason, LeaseState};
+use leasehold_types::resources::{GroupSpec, validate_groups};
+
+use super::{ensure_no_funds, load_active_deployment, load_group, load_order, one_coin, state_name};
+use crate::error::ContractError;
+use crate::escrow_msgs;
+use crate::events;
+use crate::lifecycle::{Effects, OrderCloseReason, close_order, open_order};
+use crate::state::{ESCROW, GROUPS, PARAMS, deployments};
+
+fn check_hash(hash: &HexBinary) -> Result<(), ContractError> {
+    if hash.len() != HASH_LEN {
+        return Err(ContractError::InvalidHash { expected: HASH_LEN, len: hash.len() });
+    }
+    Ok(())
+}
+
+pub fn create(
+    deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    dseq: u64,
+    hash: HexBinary,
+    groups: Vec<GroupSpec>,
+    auto_match: bool,
+) -> Result<Response, ContractError> {
+    if dseq == 0 {
+        return Err(ContractError::ZeroDseq);
+    }
+    check_hash(&hash)?;
+    validate_groups(&groups)?;
+    for g in &groups {
+        for auditor in g.requirements.signed_by.auditors() {
+            deps.api.addr_validate(auditor)?;
+        }
+    }
+    let params = PARAMS.load(deps.storage)?;
+    let denom = groups[0].denom().to_string();
+    let denom_params =
+        params.denom(&denom).ok_or_else(|| ContractError::DenomNotAllowed { denom: denom.clone() })?;
+    let deposit = one_coin(&info, "create_deployment")?;
+    if deposit.denom != denom {
+        return Err(ContractError::DepositDenomMismatch { expected: denom, found: deposit.denom });
+    }
+    if deposit.amount < denom_params.min_deposit {
+        let minimum = cosmwasm_std::Coin { denom: denom.clone(), amount: denom_params.min_deposit };
+        return Err(ContractError::DepositTooLow { deposit, minimum });
+    }
+
+    let id = DeploymentId::new(info.sender.as_str(), dseq);
+    let key = id.storage_key();
+    if deployments().has(deps.storage, key.clone()) {
+        return Err(ContractError::DeploymentExists { id: id.to_string() });
+    }
+    let height = env.block.height;
+    let deployment = Deployment {
+        id: id.clone(),
+        state: DeploymentState::Active,
+        hash: hash.clone(),
+        denom: denom.clone(),
+        auto_match,
+        groups: groups.len() as u32,
+        created_at: height,
+        closed_at: None,
+    };
+    deployments().save(deps.storage, key, &deployment)?;
+
+    let mut fx = Effects::default();
+    fx.event(
+        events::deployment("deployment-created", &id)
+            .add_attribute("hash", hash.to_hex())
+            .add_attribute("denom", &denom)
+            .add_attribute("groups", groups.len().to_string())
+            .add_attribute("auto_match", auto_match.to_string())
+            .add_attribute("deposit", deposit.to_string()),
+    );
+    for (i, spec) in groups.into_iter().enumerate() {
+        let gseq = u32::try_from(i + 1).map_err(|_| ContractError::Overflow)?;
+        let mut group = Group { id: id.group(gseq), state: GroupState::Open, spec, last_oseq: 0, created_at: height };
+        open_order(deps.storage, &mut group, &params, height, &mut fx)?;
+        GROUPS.save(deps.storage, &group.id.storage_key(), &group)?;
+    }
+    let escrow = ESCROW.load(deps.storage)?;
+    fx.msg(escrow_msgs::open_account(&escrow, AccountId::deployment(&id), &info.sender, deposit)?);
+    Ok(fx.into_response("create_deployment"))
+}
+
+pub fn update(deps: DepsMut, info: MessageInfo, dseq: u64, hash: HexBinary) -> Result<Response, ContractError> {
+    ensure_no_funds(&info, "update_deployment")?;
+    check_hash(&hash)?;
+    let id = DeploymentId::new(info.sender.as_str(), dseq);
+    let mut d = load_active_deployment(deps.storage, &id)?;
+    if d.hash == hash {
+        return Err(ContractError::HashUnchanged);
+    }
+    d.hash = hash;
+    deployments().save(deps.storage, id.storage_key(), &d)?;
+    Ok(Response::new()
+        .add_attribute("action", "update_deployment")
+        .add_event(events::deployment("deployment-updated", &id).add_attribute("hash", d.hash.to_hex())))
+}
+
+/// Closes the group's current order and sets the group to `state`.
+fn end_group_order(
+    store: &mut dyn Storage,
+    group: &mut Group,
+    state: GroupState,
+    why: OrderCloseReason,
+    height: u64,
+    fx: &mut Effects,
+) -> Result<(), ContractError> {
+    let escrow = ESCROW.load(store)?;
+    if group.last_oseq > 0 {
+        let order = load_order(store, &group.id.order(group.last_oseq))?;
+        close_order(store, &escrow, order, why, LeaseState::Closed, LeaseCloseReason::Owner, true, height, fx)?;
+    }
+    group.state = state;
+    GROUPS.save(store, &group.id.storage_key(), group)?;
+    Ok(())
+}
+
+pub fn close(deps: DepsMut, env: Env, info: MessageInfo, dseq: u64) -> Result<Response, ContractError> {
+    ensure_no_funds(&info, "close_deployment")?;
+    let id = DeploymentId::new(info.sender.as_str(), dseq);
+    let mut d = load_active_deployment(deps.storage, &id)?;
+    let height = env.block.height;
+    let mut fx = Effects::default();
+    for gseq in 1..=d.groups {
+        let mut group = load_group(deps.storage, &id.group(gseq))?;
+        if group.state == GroupState::Closed {
+            continue;
+        }
+        end_group_order(deps.storage, &mut group, GroupState::Closed, OrderCloseReason::DeploymentClosed, height, &mut fx)?;
+        fx.event(events::group("group-closed", &group.id).add_attribute("reason", "deployment_closed"));
+    }
+    d.state = DeploymentState::Closed;
+    d.closed_at = Some(height);
+    deployments().save(deps.storage, id.storage_key(), &d)?;
+    let escrow = ESCROW.load(deps.storage)?;
+    fx.msg(escrow_msgs::close_account(&escrow, AccountId::deployment(&id))?);
+    fx.event(events::deployment("deployment-closed", &id));
+    Ok(fx.into_response("close_deployment"))
+}
+
+/// Loads a group of the sender's active deployment.
+fn owned_group(store: &dyn Storage, info: &MessageInfo, dseq: u64, gseq: u32) -> Result<Group, ContractError> {
+    let id = GroupId { owner: info.sender.to_string(), dseq, gseq };
+    load_active_deployment(store, &id.deployment())?;
+    load_group(store, &id)
+}
+
+fn invalid_state(group: &Group, action: &'static str) -> ContractError {
+    ContractError::InvalidGroupState { id: group.id.to_string(), state: state_name(&group.state), action }
+}
+
+pub fn pause_group(deps: DepsMut, env: Env, info: MessageInfo, dseq: u64, gseq: u32) -> Result<Response, ContractError> {
+    ensure_no_funds(&info, "pause_group")?;
+    let mut group = owned_group(deps.storage, &info, dseq, gseq)?;
+    if group.state != GroupState::Open {
+        return Err(invalid_state(&group, "pause_group"));
+    }
+    let mut fx = Effects::default();
+    end_group_order(deps.storage, &mut group, GroupState::Paused, OrderCloseReason::GroupPaused, env.block.height, &mut fx)?;
+    fx.event(events::group("group-paused", &group.id).add_attribute("reason", "owner"));
+    Ok(fx.into_response("pause_group"))
+}
+
+pub fn start_group(deps: DepsMut, env: Env, info: MessageInfo, dseq: u64, gseq: u32) -> Result<Response, ContractError> {
+    ensure_no_funds(&info, "start_group")?;
+    let mut group = owned_group(deps.storage, &info, dseq, gseq)?;
+    if !matches!(group.state, GroupState::Paused | GroupState::InsufficientFunds) {
+        return Err(invalid_state(&group, "start_group"));
+    }
+    let params = PARAMS.load(deps.storage)?;
+    let mut fx = Effects::default();
+    group.state = GroupState::Open;
+    fx.event(events::group("group-started", &group.id));
+    open_order(deps.storage, &mut group, &params, env.block.height, &mut fx)?;
+    GROUPS.save(deps.storage, &group.id.storage_key(), &group)?;
+    Ok(fx.into_response("start_group"))
+}
+
+pub fn close_group(deps: DepsMut, env: Env, info: MessageInfo, dseq: u64, gseq: u32) -> Result<Response, ContractError> {
+    ensure_no_funds(&info, "close_group")?;
+    let mut group = owned_group(deps.storage, &info, dseq, gseq)?;
+    if group.state == GroupState::Closed {
+        return Err(invalid_state(&group, "close_group"));
+    }
+    let mut fx = Effects::default();
+    end_group_order(deps.storage, &mut group, GroupState::Closed, OrderCloseReason::GroupClosed, env.block.height, &mut fx)?;
+    fx.event(events::group("group-closed", &group.id).add_attribute("reason", "owner"));
+    Ok(fx.into_response("close_group"))
+}

@@ -1,0 +1,237 @@
+//! State transitions shared by several messages: opening and closing orders, creating and
+//! closing leases, losing and closing bids. Each transition saves the records it changes, queues
+//! the escrow messages it implies and the events it emits into [`Effects`].
+
+use cosmwasm_std::{Addr, CosmosMsg, Event, Order as IterOrder, Response, StdResult, Storage};
+use leasehold_types::escrow::AccountId;
+use leasehold_types::ids::BidId;
+use leasehold_types::market::{
+    Bid, BidState, Group, Lease, LeaseCloseReason, LeaseState, MarketParams, Order, OrderState,
+};
+
+use crate::error::ContractError;
+use leasehold_types::dec_coin_string;
+use crate::escrow_msgs;
+use crate::events;
+use crate::state::{add_active_lease, bid_state_code, bids, leases, orders};
+
+/// Messages and events produced by a transition, turned into the `Response` at the end.
+#[derive(Default)]
+pub struct Effects {
+    pub msgs: Vec<CosmosMsg>,
+    pub events: Vec<Event>,
+}
+
+impl Effects {
+    pub fn event(&mut self, e: Event) {
+        self.events.push(e);
+    }
+
+    pub fn msg(&mut self, m: CosmosMsg) {
+        self.msgs.push(m);
+    }
+
+    pub fn into_response(self, action: &str) -> Response {
+        Response::new().add_attribute("action", action).add_messages(self.msgs).add_events(self.events)
+    }
+}
+
+/// Why an order closed (the `reason` attribute of `order-closed`).
+#[derive(Clone, Copy)]
+pub enum OrderCloseReason {
+    LeaseClosed,
+    GroupPaused,
+    GroupClosed,
+    DeploymentClosed,
+    Expired,
+    InsufficientFunds,
+}
+
+impl OrderCloseReason {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::LeaseClosed => "lease_closed",
+            Self::GroupPaused => "group_paused",
+            Self::GroupClosed => "group_closed",
+            Self::DeploymentClosed => "deployment_closed",
+            Self::Expired => "expired",
+            Self::InsufficientFunds => "insufficient_funds",
+        }
+    }
+}
+
+/// Opens the group's next order (`oseq = last_oseq + 1`) at `height`.
+pub fn open_order(
+    store: &mut dyn Storage,
+    group: &mut Group,
+    params: &MarketParams,
+    height: u64,
+    fx: &mut Effects,
+) -> Result<Order, ContractError> {
+    let oseq = group.last_oseq.checked_add(1).ok_or(ContractError::Overflow)?;
+    group.last_oseq = oseq;
+    let order = Order {
+        id: group.id.order(oseq),
+        state: OrderState::Open,
+        price: group.spec.price()?,
+        open_bids: 0,
+        created_at: height,
+        matchable_at: height.saturating_add(params.bidding_window),
+        expires_at: height.saturating_add(params.order_expiry),
+        closed_at: None,
+    };
+    orders().save(store, order.id.storage_key(), &order)?;
+    fx.event(
+        events::order("order-created", &order.id)
+            .add_attribute("price", dec_coin_string(&order.price))
+            .add_attribute("matchable_at", order.matchable_at.to_string())
+            .add_attribute("expires_at", order.expires_at.to_string()),
+    );
+    Ok(order)
+}
+
+/// The bids of an order in one state, via the order/state index (bounded by the bid cap for
+/// open bids; at most one active bid).
+pub fn order_bids(store: &dyn Storage, order: &Order, state: BidState) -> StdResult<Vec<Bid>> {
+    bids()
+        .idx
+        .order_state
+        .prefix((order.id.storage_key(), bid_state_code(state)))
+        .range(store, None, None, IterOrder::Ascending)
+        .map(|r| r.map(|(_, b)| b))
+        .collect()
+}
+
+/// Ends an open bid as `state` (`Lost` or `Closed`) and refunds its collateral.
+pub fn end_open_bid(
+    store: &mut dyn Storage,
+    escrow: &Addr,
+    mut bid: Bid,
+    state: BidState,
+    reason: &str,
+    height: u64,
+    fx: &mut Effects,
+) -> Result<(), ContractError> {
+    bid.state = state;
+    bid.closed_at = Some(height);
+    bids().save(store, bid.id.storage_key(), &bid)?;
+    fx.msg(escrow_msgs::close_account(escrow, AccountId::bid(&bid.id))?);
+    let ty = if state == BidState::Lost { "bid-lost" } else { "bid-closed" };
+    fx.event(events::bid(ty, &bid.id).add_attribute("reason", reason));
+    Ok(())
+}
+
+/// Closes an active lease and its bid: the lease takes `lease_state` and `reason`, the payment
+/// is stopped (unless escrow already stopped it) and the bid collateral refunded.
+pub fn end_lease(
+    store: &mut dyn Storage,
+    escrow: &Addr,
+    id: &BidId,
+    lease_state: LeaseState,
+    reason: LeaseCloseReason,
+    stop_payment: bool,
+    height: u64,
+    fx: &mut Effects,
+) -> Result<(), ContractError> {
+    let key = id.storage_key();
+    let mut lease = leases().load(store, key.clone())?;
+    lease.state = lease_state;
+    lease.reason = Some(reason);
+    lease.closed_at = Some(height);
+    leases().save(store, key.clone(), &lease)?;
+
+    let mut bid = bids().load(store, key.clone())?;
+    bid.state = BidState::Closed;
+    bid.closed_at = Some(height);
+    bids().save(store, key, &bid)?;
+
+    add_active_lease(store, &id.provider, -1)?;
+    if stop_payment {
+        fx.msg(escrow_msgs::close_payment(escrow, id)?);
+    }
+    fx.msg(escrow_msgs::close_account(escrow, AccountId::bid(id))?);
+    fx.event(events::lease_closed(id, reason).add_attribute("closed_at", height.to_string()));
+    fx.event(events::bid("bid-closed", id).add_attribute("reason", "lease_closed"));
+    Ok(())
+}
+
+/// Closes an order whatever its state: open bids are closed and refunded; an active lease is
+/// closed with `lease_reason` (as `lease_state`).
+#[allow(clippy::too_many_arguments)]
+pub fn close_order(
+    store: &mut dyn Storage,
+    escrow: &Addr,
+    mut order: Order,
+    why: OrderCloseReason,
+    lease_state: LeaseState,
+    lease_reason: LeaseCloseReason,
+    stop_payment: bool,
+    height: u64,
+    fx: &mut Effects,
+) -> Result<(), ContractError> {
+    match order.state {
+        OrderState::Closed => return Ok(()),
+        OrderState::Open => {
+            for bid in order_bids(store, &order, BidState::Open)? {
+                end_open_bid(store, escrow, bid, BidState::Closed, "order_closed", height, fx)?;
+            }
+            order.open_bids = 0;
+        }
+        OrderState::Active => {
+            for bid in order_bids(store, &order, BidState::Active)? {
+                end_lease(store, escrow, &bid.id, lease_state, lease_reason, stop_payment, height, fx)?;
+            }
+        }
+    }
+    order.state = OrderState::Closed;
+    order.closed_at = Some(height);
+    orders().save(store, order.id.storage_key(), &order)?;
+    fx.event(events::order("order-closed", &order.id).add_attribute("reason", why.as_str()));
+    Ok(())
+}
+
+/// Turns `winner` into the lease of `order`: order and bid become active, every other open bid
+/// is lost and refunded, and escrow starts paying the provider.
+pub fn create_lease(
+    store: &mut dyn Storage,
+    escrow: &Addr,
+    mut order: Order,
+    mut winner: Bid,
+    matched_by: &str,
+    height: u64,
+    fx: &mut Effects,
+) -> Result<Lease, ContractError> {
+    for bid in order_bids(store, &order, BidState::Open)? {
+        if bid.id != winner.id {
+            end_open_bid(store, escrow, bid, BidState::Lost, "outbid", height, fx)?;
+        }
+    }
+    winner.state = BidState::Active;
+    bids().save(store, winner.id.storage_key(), &winner)?;
+    order.state = OrderState::Active;
+    order.open_bids = 0;
+    orders().save(store, order.id.storage_key(), &order)?;
+
+    let lease = Lease {
+        id: winner.id.clone(),
+        state: LeaseState::Active,
+        price: winner.price.clone(),
+        created_at: height,
+        closed_at: None,
+        reason: None,
+    };
+    leases().save(store, lease.id.storage_key(), &lease)?;
+    add_active_lease(store, &lease.id.provider, 1)?;
+    fx.msg(escrow_msgs::create_payment(escrow, &lease.id, lease.price.clone())?);
+
+    let price = dec_coin_string(&lease.price);
+    fx.event(
+        events::order("order-matched", &order.id)
+            .add_attribute("provider", &winner.id.provider)
+            .add_attribute("price", &price)
+            .add_attribute("matched_by", matched_by),
+    );
+    fx.event(events::bid("bid-matched", &winner.id).add_attribute("price", &price));
+    fx.event(events::bid("lease-created", &lease.id).add_attribute("price", &price));
+    Ok(lease)
+}
