@@ -177,9 +177,7 @@ pub fn glob_match(pattern: &str, key: &str) -> bool {
 /// True when every required attribute is matched by some provided attribute
 /// (glob on the key, exact value).
 pub fn attributes_match(required: &[Attribute], provided: &[Attribute]) -> bool {
-    required
-        .iter()
-        .all(|r| provided.iter().any(|p| r.value == p.value && glob_match(&r.key, &p.key)))
+    required.iter().all(|r| provided.iter().any(|p| r.value == p.value && glob_match(&r.key, &p.key)))
 }
 
 #[cfg(test)]

@@ -101,7 +101,13 @@ impl OrderId {
     }
 
     pub fn bid(&self, provider: impl Into<String>) -> BidId {
-        BidId { owner: self.owner.clone(), dseq: self.dseq, gseq: self.gseq, oseq: self.oseq, provider: provider.into() }
+        BidId {
+            owner: self.owner.clone(),
+            dseq: self.dseq,
+            gseq: self.gseq,
+            oseq: self.oseq,
+            provider: provider.into(),
+        }
     }
 
     pub fn storage_key(&self) -> Vec<u8> {

@@ -178,7 +178,11 @@ impl GpuRequest {
     fn validate(&self, field: &str) -> Result<(), ValidationError> {
         check_range(&format!("{field}.units"), self.units.into(), 0, GPU_UNITS_MAX.into())?;
         if self.units == 0 && !self.models.is_empty() {
-            return Err(ValidationError::invalid(format!("{field}.models"), "", "models require at least one GPU unit"));
+            return Err(ValidationError::invalid(
+                format!("{field}.models"),
+                "",
+                "models require at least one GPU unit",
+            ));
         }
         if self.units > 0 && self.models.is_empty() {
             return Err(ValidationError::empty(format!("{field}.models")));
@@ -197,7 +201,11 @@ impl GpuRequest {
             }
             if let Some(iface) = &m.interface {
                 if !matches!(iface.as_str(), "pcie" | "sxm") {
-                    return Err(ValidationError::invalid(format!("{f}.interface"), iface.clone(), "must be `pcie` or `sxm`"));
+                    return Err(ValidationError::invalid(
+                        format!("{f}.interface"),
+                        iface.clone(),
+                        "must be `pcie` or `sxm`",
+                    ));
                 }
             }
         }
@@ -208,10 +216,7 @@ impl GpuRequest {
     /// acceptable models.
     pub fn is_satisfied_by(&self, provider: &[Attribute]) -> bool {
         self.units == 0
-            || self
-                .models
-                .iter()
-                .any(|m| provider.iter().any(|a| a.value == "true" && m.matches_capability(&a.key)))
+            || self.models.iter().any(|m| provider.iter().any(|a| a.value == "true" && m.matches_capability(&a.key)))
     }
 }
 
@@ -228,10 +233,18 @@ impl StorageVolume {
                 ));
             }
             if class == "ram" && self.persistent {
-                return Err(ValidationError::invalid(format!("{field}.persistent"), "true", "ram storage cannot be persistent"));
+                return Err(ValidationError::invalid(
+                    format!("{field}.persistent"),
+                    "true",
+                    "ram storage cannot be persistent",
+                ));
             }
             if class.starts_with("beta") && !self.persistent {
-                return Err(ValidationError::invalid(format!("{field}.persistent"), "false", "beta storage classes must be persistent"));
+                return Err(ValidationError::invalid(
+                    format!("{field}.persistent"),
+                    "false",
+                    "beta storage classes must be persistent",
+                ));
             }
         } else if self.persistent {
             return Err(ValidationError::empty(format!("{field}.class")));
@@ -316,7 +329,11 @@ impl GroupSpec {
             return Err(ValidationError::empty(format!("{field}.resources")));
         }
         if self.resources.len() > UNITS_PER_GROUP_MAX {
-            return Err(ValidationError::too_many(format!("{field}.resources"), self.resources.len(), UNITS_PER_GROUP_MAX));
+            return Err(ValidationError::too_many(
+                format!("{field}.resources"),
+                self.resources.len(),
+                UNITS_PER_GROUP_MAX,
+            ));
         }
         let (mut cpu, mut mem, mut storage, mut gpu) = (0u128, 0u128, 0u128, 0u128);
         for (i, unit) in self.resources.iter().enumerate() {

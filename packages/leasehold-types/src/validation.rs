@@ -53,12 +53,7 @@ impl ValidationError {
         min: impl ToString,
         max: impl ToString,
     ) -> Self {
-        Self::OutOfRange {
-            field: field.into(),
-            value: value.to_string(),
-            min: min.to_string(),
-            max: max.to_string(),
-        }
+        Self::OutOfRange { field: field.into(), value: value.to_string(), min: min.to_string(), max: max.to_string() }
     }
 
     pub(crate) fn duplicate(field: impl Into<String>, value: impl Into<String>) -> Self {

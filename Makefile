@@ -1,0 +1,81 @@
+# Leasehold build entry points. Newcomers: `make run` (build and show the contract artifacts and
+# schemas) and `make test` (build the artifacts, then run every test). `make help` lists targets.
+# Needs GNU make, Rust 1.95 via rustup, Node 20 + npm; everything else is installed from here.
+
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := run
+MAKEFLAGS += --no-print-directory
+
+CARGO ?= cargo
+NPM ?= npm
+WASM_TARGET := wasm32-unknown-unknown
+# Written by `npm ci`; newer than the lockfile means tools/node_modules is current.
+TOOLS_STAMP := tools/node_modules/.package-lock.json
+
+# Prints a stage header.
+header = @printf '\n=== %s ===\n' '$(1)'
+
+.PHONY: help run test tools wasm schema schema-check fmt fmt-check lint ci clean
+
+help: ## List the targets
+	@printf 'Usage: make <target>   (start with `make run` or `make test`)\n\n'
+	@awk 'BEGIN { FS = ":.*## " } /^[a-z-]+:.*## / { printf "  %-14s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
+
+run: ## Build the contract artifacts and schemas, then show what was built
+	$(MAKE) wasm
+	$(MAKE) schema
+	@scripts/show-build.sh
+
+test: ## Build the wasm artifacts (the VM tests load artifacts/), then cargo test the workspace
+	$(call header,wasm artifacts)
+	$(MAKE) wasm
+	$(call header,cargo test --workspace)
+	$(CARGO) test --workspace --locked
+
+tools: $(TOOLS_STAMP) ## Install the wasm32 Rust target and the npm tools (binaryen) in tools/
+	@if ! rustup target list --installed | grep -qx '$(WASM_TARGET)'; then \
+	  printf '==> rustup target add %s\n' '$(WASM_TARGET)'; \
+	  rustup target add '$(WASM_TARGET)'; \
+	fi
+
+$(TOOLS_STAMP): tools/package.json tools/package-lock.json
+	@printf '==> npm ci --prefix tools\n'
+	$(NPM) ci --prefix tools --no-audit --no-fund
+	@touch $@
+
+wasm: tools ## Build, lower (wasm-opt), size-check and validate artifacts/*.wasm + checksums.txt
+	scripts/build-wasm.sh
+
+schema: ## Regenerate the JSON schemas in schema/<contract>/
+	$(CARGO) run --locked -q -p leasehold-types --bin schema
+
+schema-check: ## Regenerate the schemas and fail if schema/ differs from what is committed
+	$(MAKE) schema
+	@git rev-parse --is-inside-work-tree >/dev/null 2>&1 || { echo 'error: schema-check needs a git checkout' >&2; exit 1; }
+	@stale="$$(git status --porcelain -- schema/)"; \
+	if [[ -n "$$stale" ]]; then \
+	  printf '%s\n' "$$stale" >&2; \
+	  git --no-pager diff --stat -- schema/ >&2; \
+	  printf '\nerror: schema/ is stale: the message types in packages/leasehold-types changed but the\n' >&2; \
+	  printf 'committed schemas were not regenerated. Run `make schema` and commit schema/.\n' >&2; \
+	  exit 1; \
+	fi
+	@echo 'schema/ is up to date'
+
+fmt: ## Format the whole workspace
+	$(CARGO) fmt --all
+
+fmt-check: ## Check formatting (rustfmt.toml) without changing files
+	$(CARGO) fmt --all -- --check
+
+lint: ## Clippy on every target, warnings are errors
+	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+
+ci: ## Everything CI runs: test, fmt-check, lint, schema-check
+	.ci/run
+
+clean: ## Remove artifacts, cargo's target/ and tools/node_modules
+	rm -f artifacts/*.wasm artifacts/checksums.txt
+	rm -rf tools/node_modules
+	$(CARGO) clean
