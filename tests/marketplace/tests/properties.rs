@@ -1,0 +1,248 @@
+//! Property tests over random market histories (deployments with several groups, bids,
+//! leases, withdrawals, top-ups, lease/group/deployment closes, block advances, settlements),
+//! checking after every step that money is conserved to the micro-unit across the whole
+//! system and that no provider is paid more than its leases accrued.
+
+use cosmwasm_std::{Addr, coin};
+use leasehold_marketplace_tests::fixtures::{collateral, cpu_group, cpu_provider_attrs};
+use leasehold_marketplace_tests::{DENOM, Suite, dec_price};
+use leasehold_types::escrow::{self, AccountId};
+use leasehold_types::ids::{BidId, DeploymentId};
+use leasehold_types::market::{ExecuteMsg, LeaseState, LeasesResponse, QueryMsg};
+use proptest::prelude::*;
+
+const START: u128 = 1_000_000_000;
+const CASES: u32 = 1000;
+
+#[derive(Debug, Clone)]
+enum Step {
+    /// Tenant `t` deploys 1-3 groups with a deposit.
+    Deploy { t: usize, groups: usize, deposit: u128 },
+    /// Provider `p` bids on group `g` of deployment `d` at a price in hundredths of a micro-unit.
+    Bid { p: usize, d: usize, g: usize, centi: u64 },
+    /// The tenant accepts the cheapest open bid of a group.
+    Lease { d: usize, g: usize },
+    Withdraw { p: usize, d: usize, g: usize },
+    Deposit { from: usize, d: usize, amount: u128 },
+    CloseLease { d: usize, g: usize, by_provider: bool },
+    CloseGroup { d: usize, g: usize },
+    CloseDeployment { d: usize },
+    StartGroup { d: usize, g: usize },
+    Settle { d: usize },
+    Advance { blocks: u64 },
+}
+
+fn step() -> impl Strategy<Value = Step> {
+    prop_oneof![
+        (0..2usize, 1..=3usize, 1_000_000..3_000_000u128).prop_map(|(t, groups, deposit)| Step::Deploy { t, groups, deposit }),
+        (0..3usize, 0..4usize, 0..3usize, 1..50_000u64).prop_map(|(p, d, g, centi)| Step::Bid { p, d, g, centi }),
+        (0..4usize, 0..3usize).prop_map(|(d, g)| Step::Lease { d, g }),
+        (0..3usize, 0..4usize, 0..3usize).prop_map(|(p, d, g)| Step::Withdraw { p, d, g }),
+        (0..3usize, 0..4usize, 1..2_000_000u128).prop_map(|(from, d, amount)| Step::Deposit { from, d, amount }),
+        (0..4usize, 0..3usize, any::<bool>()).prop_map(|(d, g, by_provider)| Step::CloseLease { d, g, by_provider }),
+        (0..4usize, 0..3usize).prop_map(|(d, g)| Step::CloseGroup { d, g }),
+        (0..4usize).prop_map(|d| Step::CloseDeployment { d }),
+        (0..4usize, 0..3usize).prop_map(|(d, g)| Step::StartGroup { d, g }),
+        (0..4usize).prop_map(|d| Step::Settle { d }),
+        (0..400u64).prop_map(|blocks| Step::Advance { blocks }),
+    ]
+}
+
+struct Sim {
+    s: Suite,
+    tenants: Vec<Addr>,
+    providers: Vec<Addr>,
+    /// (owner, dseq) in creation order.
+    deployments: Vec<DeploymentId>,
+    next_dseq: u64,
+}
+
+impl Sim {
+    fn new() -> Self {
+        let mut params = leasehold_marketplace_tests::default_params();
+        params.max_bids_per_order = 3;
+        let mut s = Suite::with_params(params);
+        let tenants = (0..2).map(|i| s.account(&format!("tenant{i}"), START)).collect();
+        let providers = (0..3).map(|i| s.provider(&format!("provider{i}"), cpu_provider_attrs("us"))).collect();
+        Self { s, tenants, providers, deployments: vec![], next_dseq: 1 }
+    }
+
+    fn dep(&self, d: usize) -> Option<DeploymentId> {
+        self.deployments.get(d).cloned()
+    }
+
+    fn current_order(&self, d: usize, g: usize) -> Option<leasehold_types::ids::OrderId> {
+        let dep = self.dep(d)?;
+        let resp = self.s.try_query_market::<leasehold_types::market::DeploymentResponse>(&QueryMsg::Deployment { id: dep.clone() }).ok()?;
+        let group = resp.groups.get(g)?;
+        Some(group.id.order(group.last_oseq))
+    }
+
+    fn apply(&mut self, step: &Step) {
+        // Failures are expected (invalid transitions); only their atomicity matters.
+        let _ = match step.clone() {
+            Step::Deploy { t, groups, deposit } => {
+                let tenant = self.tenants[t].clone();
+                let dseq = self.next_dseq;
+                self.next_dseq += 1;
+                let specs = (0..groups).map(|i| cpu_group(&format!("g{i}"), 500, 1)).collect();
+                let r = self.s.create_deployment(&tenant, dseq, specs, coin(deposit, DENOM), false);
+                if r.is_ok() {
+                    self.deployments.push(DeploymentId::new(tenant.as_str(), dseq));
+                }
+                r.map(|_| ())
+            }
+            Step::Bid { p, d, g, centi } => match self.current_order(d, g) {
+                Some(order) => {
+                    let provider = self.providers[p].clone();
+                    let price = dec_price(&format!("{}.{:02}", centi / 100, centi % 100), DENOM);
+                    self.s.bid(&provider, &order, price, collateral()).map(|_| ())
+                }
+                None => Ok(()),
+            },
+            Step::Lease { d, g } => match self.current_order(d, g) {
+                Some(order) => {
+                    let bids: leasehold_types::market::BidsResponse = self.s.query_market(&QueryMsg::Bids {
+                        order: Some(order.clone()),
+                        provider: None,
+                        state: Some(leasehold_types::market::BidState::Open),
+                        start_after: None,
+                        limit: None,
+                    });
+                    match bids.bids.into_iter().min_by(|a, b| a.price.amount.cmp(&b.price.amount)) {
+                        Some(best) => {
+                            let tenant = Addr::unchecked(order.owner.clone());
+                            self.s.create_lease(&tenant, &best.id).map(|_| ())
+                        }
+                        None => Ok(()),
+                    }
+                }
+                None => Ok(()),
+            },
+            Step::Withdraw { p, d, g } => match self.current_order(d, g) {
+                Some(order) => {
+                    let provider = self.providers[p].clone();
+                    self.s.withdraw(&provider, &order.bid(provider.as_str())).map(|_| ())
+                }
+                None => Ok(()),
+            },
+            Step::Deposit { from, d, amount } => match self.dep(d) {
+                Some(dep) => {
+                    let who = self.tenants[from % 2].clone();
+                    self.s.deposit(&who, &dep, coin(amount, DENOM)).map(|_| ())
+                }
+                None => Ok(()),
+            },
+            Step::CloseLease { d, g, by_provider } => match self.active_lease(d, g) {
+                Some(lease) => {
+                    let (sender, reason) = if by_provider {
+                        (Addr::unchecked(lease.provider.clone()), Some(leasehold_types::market::LeaseCloseReason::Unspecified))
+                    } else {
+                        (Addr::unchecked(lease.owner.clone()), None)
+                    };
+                    self.s.close_lease(&sender, &lease, reason).map(|_| ())
+                }
+                None => Ok(()),
+            },
+            Step::CloseGroup { d, g } => self.owner_msg(d, |dseq| ExecuteMsg::CloseGroup { dseq, gseq: g as u32 + 1 }),
+            Step::CloseDeployment { d } => self.owner_msg(d, |dseq| ExecuteMsg::CloseDeployment { dseq }),
+            Step::StartGroup { d, g } => self.owner_msg(d, |dseq| ExecuteMsg::StartGroup { dseq, gseq: g as u32 + 1 }),
+            Step::Settle { d } => match self.dep(d) {
+                Some(dep) => {
+                    let who = self.tenants[0].clone();
+                    self.s.exec_escrow(&who, &escrow::ExecuteMsg::Settle { id: AccountId::deployment(&dep) }, &[]).map(|_| ())
+                }
+                None => Ok(()),
+            },
+            Step::Advance { blocks } => {
+                self.s.advance(blocks);
+                Ok(())
+            }
+        };
+    }
+
+    fn owner_msg(&mut self, d: usize, msg: impl Fn(u64) -> ExecuteMsg) -> cosmwasm_std::StdResult<()> {
+        match self.dep(d) {
+            Some(dep) => {
+                let owner = Addr::unchecked(dep.owner.clone());
+                self.s.exec_market(&owner, &msg(dep.dseq), &[]).map(|_| ())
+            }
+            None => Ok(()),
+        }
+    }
+
+    fn active_lease(&self, d: usize, g: usize) -> Option<BidId> {
+        let order = self.current_order(d, g)?;
+        let leases: LeasesResponse = self.s.query_market(&QueryMsg::Leases {
+            owner: Some(order.owner.clone()),
+            provider: None,
+            state: Some(LeaseState::Active),
+            start_after: None,
+            limit: Some(100),
+        });
+        leases.leases.into_iter().find(|l| l.id.order() == order).map(|l| l.id)
+    }
+
+    /// The invariants, checked after every step.
+    fn check(&self) -> Result<(), TestCaseError> {
+        let s = &self.s;
+        // 1. Nothing is created or destroyed: every account plus the contracts and the pool.
+        let mut holders: Vec<Addr> = self.tenants.clone();
+        holders.extend(self.providers.iter().cloned());
+        holders.extend([s.escrow.clone(), s.market.clone(), s.registry.clone(), s.pool.clone()]);
+        let total: u128 = holders.iter().map(|a| s.balance(a, DENOM)).sum();
+        let minted = START * 2 + 100_000_000 * 3;
+        prop_assert_eq!(total, minted, "supply changed");
+        prop_assert_eq!(s.balance(&s.market, DENOM), 0, "the market never holds funds");
+
+        // 2. The escrow contract holds exactly what its ledgers say it owes.
+        let mut owed = cosmwasm_std::Uint256::zero();
+        let mut bid_accounts = cosmwasm_std::Uint256::zero();
+        for dep in &self.deployments {
+            let acct = s.account(&AccountId::deployment(dep));
+            owed += acct.account.deposited - acct.account.refunded;
+            let payments: escrow::PaymentsResponse = s
+                .app
+                .wrap()
+                .query_wasm_smart(&s.escrow, &escrow::QueryMsg::Payments { account: AccountId::deployment(dep), start_after: None, limit: Some(100) })
+                .unwrap();
+            for p in payments.payments {
+                owed -= p.withdrawn + p.take;
+                // 3. No payout above accrual.
+                prop_assert!(p.accrued.to_uint_floor() >= p.withdrawn + p.take, "payout above accrual");
+            }
+        }
+        let bids: leasehold_types::market::BidsResponse =
+            s.query_market(&QueryMsg::Bids { order: None, provider: None, state: Some(leasehold_types::market::BidState::Open), start_after: None, limit: Some(100) });
+        let active: leasehold_types::market::BidsResponse =
+            s.query_market(&QueryMsg::Bids { order: None, provider: None, state: Some(leasehold_types::market::BidState::Active), start_after: None, limit: Some(100) });
+        for b in bids.bids.iter().chain(active.bids.iter()) {
+            bid_accounts += b.collateral.amount;
+        }
+        let held = cosmwasm_std::Uint256::from(s.balance(&s.escrow, DENOM));
+        prop_assert_eq!(held, owed + bid_accounts, "escrow bank balance != ledger");
+        Ok(())
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: CASES, max_shrink_iters: 200, ..ProptestConfig::default() })]
+
+    #[test]
+    fn money_is_conserved_across_random_market_histories(steps in prop::collection::vec(step(), 1..40)) {
+        let mut sim = Sim::new();
+        for st in &steps {
+            sim.apply(st);
+            sim.check()?;
+        }
+        // Close everything: the escrow must end empty (bid collateral aside, which is
+        // refunded with each bid) and the tenants whole but for what providers earned.
+        for d in 0..sim.deployments.len() {
+            let dep = sim.deployments[d].clone();
+            let owner = Addr::unchecked(dep.owner.clone());
+            let _ = sim.s.exec_market(&owner, &ExecuteMsg::CloseDeployment { dseq: dep.dseq }, &[]);
+        }
+        sim.check()?;
+        prop_assert_eq!(sim.s.balance(&sim.s.escrow, DENOM), 0, "escrow not empty after closing everything");
+    }
+}
