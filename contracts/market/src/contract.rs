@@ -21,12 +21,7 @@ pub const REPLY_ESCROW: u64 = 1;
 pub const REPLY_REGISTRY: u64 = 2;
 
 #[cfg_attr(not(feature = "library"), entry_point)]
-pub fn instantiate(
-    deps: DepsMut,
-    env: Env,
-    info: MessageInfo,
-    msg: InstantiateMsg,
-) -> Result<Response, ContractError> {
+pub fn instantiate(deps: DepsMut, env: Env, info: MessageInfo, msg: InstantiateMsg) -> Result<Response, ContractError> {
     execute::ensure_no_funds(&info, "instantiate")?;
     msg.params.validate()?;
     let admin = msg.admin.as_deref().map(|a| deps.api.addr_validate(a)).transpose()?;

@@ -10,10 +10,10 @@ use leasehold_types::market::{
 };
 
 use crate::error::ContractError;
-use leasehold_types::dec_coin_string;
 use crate::escrow_msgs;
 use crate::events;
 use crate::state::{add_active_lease, bid_state_code, bids, leases, orders};
+use leasehold_types::dec_coin_string;
 
 /// Messages and events produced by a transition, turned into the `Response` at the end.
 #[derive(Default)]

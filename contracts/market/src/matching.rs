@@ -43,9 +43,7 @@ pub fn check_provider_qualifies(
             let attrs = (!record.attributes.is_empty()).then_some(record.attributes);
             records.push((auditor.to_string(), attrs));
         }
-        let lookup = |auditor: &str| {
-            records.iter().find(|(a, _)| a == auditor).and_then(|(_, attrs)| attrs.as_deref())
-        };
+        let lookup = |auditor: &str| records.iter().find(|(a, _)| a == auditor).and_then(|(_, attrs)| attrs.as_deref());
         if !signed_by.is_satisfied(required, lookup) {
             return Err(ContractError::SignaturesMissing { group: group.to_string() });
         }

@@ -31,9 +31,9 @@ pub fn dispatch(deps: Deps, _env: Env, msg: QueryMsg) -> Result<Binary, Contract
             let groups = (1..=deployment.groups).map(|g| load_group(store, &id.group(g))).collect::<Result<_, _>>()?;
             to_json_binary(&DeploymentResponse { deployment, groups })?
         }
-        QueryMsg::Deployments { owner, state, start_after, limit } => {
-            to_json_binary(&DeploymentsResponse { deployments: list_deployments(deps, owner, state, start_after, limit)? })?
-        }
+        QueryMsg::Deployments { owner, state, start_after, limit } => to_json_binary(&DeploymentsResponse {
+            deployments: list_deployments(deps, owner, state, start_after, limit)?,
+        })?,
         QueryMsg::Group { id } => to_json_binary(&load_group(store, &id)?)?,
         QueryMsg::Order { id } => to_json_binary(&order_response(store, &id)?)?,
         QueryMsg::Orders { owner, state, start_after, limit } => {
@@ -73,7 +73,10 @@ fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
 }
 
 /// `(min, max)` bounds covering `prefix`, starting after `start_after` when given.
-fn prefix_bounds<'a>(prefix: Vec<u8>, start_after: Option<Vec<u8>>) -> (Option<Bound<'a, Vec<u8>>>, Option<Bound<'a, Vec<u8>>>) {
+fn prefix_bounds<'a>(
+    prefix: Vec<u8>,
+    start_after: Option<Vec<u8>>,
+) -> (Option<Bound<'a, Vec<u8>>>, Option<Bound<'a, Vec<u8>>>) {
     let max = prefix_end(&prefix).map(Bound::exclusive);
     let min = match start_after {
         Some(s) if s >= prefix => Bound::exclusive(s),
@@ -129,12 +132,15 @@ fn list_deployments(
                 state.is_none_or(|s| d.state == s)
             })?
         }
-        (None, Some(s)) => collect(map.idx.state.prefix(deployment_state_code(s)).range(
-            deps.storage,
-            after(start),
-            None,
-            IterOrder::Ascending,
-        ), limit)?,
+        (None, Some(s)) => collect(
+            map.idx.state.prefix(deployment_state_code(s)).range(
+                deps.storage,
+                after(start),
+                None,
+                IterOrder::Ascending,
+            ),
+            limit,
+        )?,
         (None, None) => collect(map.range(deps.storage, after(start), None, IterOrder::Ascending), limit)?,
     })
 }
@@ -207,7 +213,12 @@ fn list_bids(
             })?
         }
         (None, Some(p), Some(s)) => collect(
-            map.idx.provider_state.prefix((p, bid_state_code(s))).range(store, after(start), None, IterOrder::Ascending),
+            map.idx.provider_state.prefix((p, bid_state_code(s))).range(
+                store,
+                after(start),
+                None,
+                IterOrder::Ascending,
+            ),
             limit,
         )?,
         (None, Some(p), None) => {
@@ -241,10 +252,12 @@ fn list_leases(
             })?
         }
         (None, Some(p), Some(s)) => collect(
-            map.idx
-                .provider_state
-                .prefix((p, lease_state_code(s)))
-                .range(store, after(start), None, IterOrder::Ascending),
+            map.idx.provider_state.prefix((p, lease_state_code(s))).range(
+                store,
+                after(start),
+                None,
+                IterOrder::Ascending,
+            ),
             limit,
         )?,
         (None, Some(p), None) => {

@@ -79,7 +79,11 @@ pub fn bids<'a>() -> IndexedMap<Vec<u8>, Bid, BidIndexes<'a>> {
             state: MultiIndex::new(|_, b: &Bid| bid_state_code(b.state), "b", "b_s"),
             provider: MultiIndex::new(|_, b: &Bid| b.id.provider.clone(), "b", "b_p"),
             provider_state: MultiIndex::new(|_, b: &Bid| (b.id.provider.clone(), bid_state_code(b.state)), "b", "b_ps"),
-            order_state: MultiIndex::new(|_, b: &Bid| (b.id.order().storage_key(), bid_state_code(b.state)), "b", "b_os"),
+            order_state: MultiIndex::new(
+                |_, b: &Bid| (b.id.order().storage_key(), bid_state_code(b.state)),
+                "b",
+                "b_os",
+            ),
         },
     )
 }
@@ -158,8 +162,8 @@ pub fn add_active_lease(store: &mut dyn Storage, provider: &str, delta: i32) -> 
 
 /// Every storage namespace this contract uses, for the uniqueness test (quality.md CT-08).
 pub const NAMESPACES: &[&str] = &[
-    "admin", "params", "escrow", "registry", "pal", "g", "d", "d_s", "o", "o_s", "b", "b_s", "b_p", "b_ps", "b_os", "l",
-    "l_s", "l_p", "l_ps",
+    "admin", "params", "escrow", "registry", "pal", "g", "d", "d_s", "o", "o_s", "b", "b_s", "b_p", "b_ps", "b_os",
+    "l", "l_s", "l_p", "l_ps",
 ];
 
 #[cfg(test)]

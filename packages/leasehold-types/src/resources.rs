@@ -199,14 +199,14 @@ impl GpuRequest {
             if let Some(r) = &m.ram {
                 check_name_token(&format!("{f}.ram"), r)?;
             }
-            if let Some(iface) = &m.interface {
-                if !matches!(iface.as_str(), "pcie" | "sxm") {
-                    return Err(ValidationError::invalid(
-                        format!("{f}.interface"),
-                        iface.clone(),
-                        "must be `pcie` or `sxm`",
-                    ));
-                }
+            if let Some(iface) = &m.interface
+                && !matches!(iface.as_str(), "pcie" | "sxm")
+            {
+                return Err(ValidationError::invalid(
+                    format!("{f}.interface"),
+                    iface.clone(),
+                    "must be `pcie` or `sxm`",
+                ));
             }
         }
         Ok(())
@@ -454,7 +454,8 @@ pub(crate) mod tests {
 
     #[test]
     fn bounds_are_enforced_including_the_ones_akash_forgot() {
-        let cases: Vec<(fn(&mut GroupSpec), &str)> = vec![
+        type Mutation = fn(&mut GroupSpec);
+        let cases: Vec<(Mutation, &str)> = vec![
             (|g| g.resources[0].cpu_millis = 9, "cpu_millis"),
             (|g| g.resources[0].cpu_millis = CPU_MILLIS_MAX + 1, "cpu_millis"),
             (|g| g.resources[0].memory_bytes = MIB - 1, "memory_bytes"),

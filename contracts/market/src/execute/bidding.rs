@@ -3,21 +3,20 @@
 use cosmwasm_std::{Coin, DecCoin, DepsMut, Env, MessageInfo, Response};
 use leasehold_types::escrow::AccountId;
 use leasehold_types::ids::{BidId, LeaseId, OrderId};
-use leasehold_types::market::{
-    Bid, BidState, GroupState, LeaseCloseReason, LeaseState, Order, OrderState,
-};
+use leasehold_types::market::{Bid, BidState, GroupState, LeaseCloseReason, LeaseState, Order, OrderState};
 
 use super::{
     ensure_no_funds, load_active_deployment, load_bid, load_group, load_lease, load_order, one_coin, state_name,
 };
 use crate::error::ContractError;
-use leasehold_types::dec_coin_string;
 use crate::escrow_msgs;
 use crate::events;
-use crate::lifecycle::{Effects, OrderCloseReason, close_order, create_lease as make_lease, end_open_bid,
-    open_order, order_bids};
+use crate::lifecycle::{
+    Effects, OrderCloseReason, close_order, create_lease as make_lease, end_open_bid, open_order, order_bids,
+};
 use crate::matching::{check_provider_qualifies, registered_provider};
 use crate::state::{ESCROW, GROUPS, PARAMS, REGISTRY, bids, orders};
+use leasehold_types::dec_coin_string;
 
 fn ensure_open(order: &Order) -> Result<(), ContractError> {
     if order.state != OrderState::Open {
@@ -71,7 +70,10 @@ pub fn create_bid(
         return Err(ContractError::PriceDenomMismatch { expected: order.price.denom.clone(), found: price.denom });
     }
     if price.amount > order.price.amount {
-        return Err(ContractError::PriceAboveCeiling { price: dec_coin_string(&price), ceiling: dec_coin_string(&order.price) });
+        return Err(ContractError::PriceAboveCeiling {
+            price: dec_coin_string(&price),
+            ceiling: dec_coin_string(&order.price),
+        });
     }
 
     let registry = REGISTRY.load(deps.storage)?;
@@ -123,7 +125,10 @@ pub fn close_bid(deps: DepsMut, env: Env, info: MessageInfo, bid_id: BidId) -> R
 pub fn create_lease(deps: DepsMut, env: Env, info: MessageInfo, bid_id: BidId) -> Result<Response, ContractError> {
     ensure_no_funds(&info, "create_lease")?;
     if info.sender.as_str() != bid_id.owner {
-        return Err(ContractError::Unauthorized { action: "accept a bid on this order", sender: info.sender.to_string() });
+        return Err(ContractError::Unauthorized {
+            action: "accept a bid on this order",
+            sender: info.sender.to_string(),
+        });
     }
     load_active_deployment(deps.storage, &bid_id.deployment())?;
     let bid = load_bid(deps.storage, &bid_id)?;

@@ -41,8 +41,7 @@ pub fn create(
     }
     let params = PARAMS.load(deps.storage)?;
     let denom = groups[0].denom().to_string();
-    let denom_params =
-        params.denom(&denom).ok_or_else(|| ContractError::DenomNotAllowed { denom: denom.clone() })?;
+    let denom_params = params.denom(&denom).ok_or_else(|| ContractError::DenomNotAllowed { denom: denom.clone() })?;
     let deposit = one_coin(&info, "create_deployment")?;
     if deposit.denom != denom {
         return Err(ContractError::DepositDenomMismatch { expected: denom, found: deposit.denom });
@@ -135,7 +134,14 @@ pub fn close(deps: DepsMut, env: Env, info: MessageInfo, dseq: u64) -> Result<Re
         if group.state == GroupState::Closed {
             continue;
         }
-        end_group_order(deps.storage, &mut group, GroupState::Closed, OrderCloseReason::DeploymentClosed, height, &mut fx)?;
+        end_group_order(
+            deps.storage,
+            &mut group,
+            GroupState::Closed,
+            OrderCloseReason::DeploymentClosed,
+            height,
+            &mut fx,
+        )?;
         fx.event(events::group("group-closed", &group.id).add_attribute("reason", "deployment_closed"));
     }
     d.state = DeploymentState::Closed;
@@ -158,19 +164,38 @@ fn invalid_state(group: &Group, action: &'static str) -> ContractError {
     ContractError::InvalidGroupState { id: group.id.to_string(), state: state_name(&group.state), action }
 }
 
-pub fn pause_group(deps: DepsMut, env: Env, info: MessageInfo, dseq: u64, gseq: u32) -> Result<Response, ContractError> {
+pub fn pause_group(
+    deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    dseq: u64,
+    gseq: u32,
+) -> Result<Response, ContractError> {
     ensure_no_funds(&info, "pause_group")?;
     let mut group = owned_group(deps.storage, &info, dseq, gseq)?;
     if group.state != GroupState::Open {
         return Err(invalid_state(&group, "pause_group"));
     }
     let mut fx = Effects::default();
-    end_group_order(deps.storage, &mut group, GroupState::Paused, OrderCloseReason::GroupPaused, env.block.height, &mut fx)?;
+    end_group_order(
+        deps.storage,
+        &mut group,
+        GroupState::Paused,
+        OrderCloseReason::GroupPaused,
+        env.block.height,
+        &mut fx,
+    )?;
     fx.event(events::group("group-paused", &group.id).add_attribute("reason", "owner"));
     Ok(fx.into_response("pause_group"))
 }
 
-pub fn start_group(deps: DepsMut, env: Env, info: MessageInfo, dseq: u64, gseq: u32) -> Result<Response, ContractError> {
+pub fn start_group(
+    deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    dseq: u64,
+    gseq: u32,
+) -> Result<Response, ContractError> {
     ensure_no_funds(&info, "start_group")?;
     let mut group = owned_group(deps.storage, &info, dseq, gseq)?;
     if !matches!(group.state, GroupState::Paused | GroupState::InsufficientFunds) {
@@ -185,14 +210,27 @@ pub fn start_group(deps: DepsMut, env: Env, info: MessageInfo, dseq: u64, gseq: 
     Ok(fx.into_response("start_group"))
 }
 
-pub fn close_group(deps: DepsMut, env: Env, info: MessageInfo, dseq: u64, gseq: u32) -> Result<Response, ContractError> {
+pub fn close_group(
+    deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    dseq: u64,
+    gseq: u32,
+) -> Result<Response, ContractError> {
     ensure_no_funds(&info, "close_group")?;
     let mut group = owned_group(deps.storage, &info, dseq, gseq)?;
     if group.state == GroupState::Closed {
         return Err(invalid_state(&group, "close_group"));
     }
     let mut fx = Effects::default();
-    end_group_order(deps.storage, &mut group, GroupState::Closed, OrderCloseReason::GroupClosed, env.block.height, &mut fx)?;
+    end_group_order(
+        deps.storage,
+        &mut group,
+        GroupState::Closed,
+        OrderCloseReason::GroupClosed,
+        env.block.height,
+        &mut fx,
+    )?;
     fx.event(events::group("group-closed", &group.id).add_attribute("reason", "owner"));
     Ok(fx.into_response("close_group"))
 }

@@ -9,7 +9,12 @@ use crate::error::ContractError;
 use crate::lifecycle::Effects;
 use crate::state::ESCROW;
 
-pub fn escrow_hook(mut deps: DepsMut, env: Env, info: MessageInfo, hook: EscrowHookMsg) -> Result<Response, ContractError> {
+pub fn escrow_hook(
+    mut deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    hook: EscrowHookMsg,
+) -> Result<Response, ContractError> {
     ensure_no_funds(&info, "escrow_hook")?;
     if info.sender != ESCROW.load(deps.storage)? {
         return Err(ContractError::Unauthorized { action: "send escrow hooks", sender: info.sender.to_string() });
