@@ -34,7 +34,7 @@ test: ## Build the wasm artifacts (the VM tests load artifacts/), then cargo tes
 	$(CARGO) test --workspace --locked
 
 tools: $(TOOLS_STAMP) ## Install the wasm32 Rust target and the npm tools (binaryen) in tools/
-	@if ! rustup target list --installed | grep -qx '$(WASM_TARGET)'; then \
+	@if ! grep -qx '$(WASM_TARGET)' <<<"$$(rustup target list --installed)"; then \
 	  printf '==> rustup target add %s\n' '$(WASM_TARGET)'; \
 	  rustup target add '$(WASM_TARGET)'; \
 	fi
@@ -48,7 +48,7 @@ wasm: tools ## Build, lower (wasm-opt), size-check and validate artifacts/*.wasm
 	scripts/build-wasm.sh
 
 schema: ## Regenerate the JSON schemas in schema/<contract>/
-	$(CARGO) run --locked -q -p leasehold-types --bin schema
+	$(CARGO) run --locked -q -p leasehold-types --bin schema -- $(CURDIR)/schema
 
 schema-check: ## Regenerate the schemas and fail if schema/ differs from what is committed
 	$(MAKE) schema

@@ -28,14 +28,17 @@ die() {
 }
 
 # --- toolchain -------------------------------------------------------------------------------
-if ! rustup target list --installed | grep -qx "$TARGET"; then
+# (Output captured first: `grep -q` closing the pipe early would trip pipefail.)
+installed_targets="$(rustup target list --installed)"
+if ! grep -qx "$TARGET" <<<"$installed_targets"; then
   log "installing Rust target $TARGET"
   rustup target add "$TARGET" >&2
 fi
 
 [[ -x "$WASM_OPT" ]] || die "wasm-opt not found at $WASM_OPT; run \`make tools\` (npm ci --prefix tools) first"
-"$WASM_OPT" --help | grep -q -- '--llvm-memory-copy-fill-lowering' ||
-  die "$WASM_OPT ($("$WASM_OPT" --version)) lacks --llvm-memory-copy-fill-lowering; reinstall with \`make tools\`"
+wasm_opt_help="$("$WASM_OPT" --help)"
+[[ "$wasm_opt_help" == *--llvm-memory-copy-fill-lowering* && "$wasm_opt_help" == *--signext-lowering* ]] ||
+  die "$WASM_OPT ($("$WASM_OPT" --version)) lacks --llvm-memory-copy-fill-lowering/--signext-lowering; reinstall with \`make tools\`"
 
 # Where cargo puts build output (honours CARGO_TARGET_DIR and .cargo/config).
 METADATA="$(cargo metadata --locked --format-version 1 --no-deps)"
