@@ -121,21 +121,40 @@ pub fn end_open_bid(
     Ok(())
 }
 
-/// Closes an active lease and its bid: the lease takes `lease_state` and `reason`, the payment
-/// is stopped (unless escrow already stopped it) and the bid collateral refunded.
+/// How an active lease ends.
+#[derive(Clone, Copy)]
+pub struct LeaseEnd {
+    pub state: LeaseState,
+    pub reason: LeaseCloseReason,
+    /// Ask escrow to stop the payment (false when escrow already stopped it).
+    pub stop_payment: bool,
+}
+
+impl LeaseEnd {
+    /// Closed by a party (tenant, provider, group or deployment close): payment stopped now.
+    pub fn closed(reason: LeaseCloseReason) -> Self {
+        Self { state: LeaseState::Closed, reason, stop_payment: true }
+    }
+
+    /// Escrow ran out and already stopped the payment.
+    pub fn insufficient_funds() -> Self {
+        Self { state: LeaseState::InsufficientFunds, reason: LeaseCloseReason::InsufficientFunds, stop_payment: false }
+    }
+}
+
+/// Closes an active lease and its bid as `end` says; the bid collateral is refunded.
 pub fn end_lease(
     store: &mut dyn Storage,
     escrow: &Addr,
     id: &BidId,
-    lease_state: LeaseState,
-    reason: LeaseCloseReason,
-    stop_payment: bool,
+    end: LeaseEnd,
     height: u64,
     fx: &mut Effects,
 ) -> Result<(), ContractError> {
+    let (reason, stop_payment) = (end.reason, end.stop_payment);
     let key = id.storage_key();
     let mut lease = leases().load(store, key.clone())?;
-    lease.state = lease_state;
+    lease.state = end.state;
     lease.reason = Some(reason);
     lease.closed_at = Some(height);
     leases().save(store, key.clone(), &lease)?;
@@ -155,17 +174,14 @@ pub fn end_lease(
     Ok(())
 }
 
-/// Closes an order whatever its state: open bids are closed and refunded; an active lease is
-/// closed with `lease_reason` (as `lease_state`).
-#[allow(clippy::too_many_arguments)]
+/// Closes an order whatever its state: open bids are closed and refunded; an active lease ends
+/// as `lease_end` says.
 pub fn close_order(
     store: &mut dyn Storage,
     escrow: &Addr,
     mut order: Order,
     why: OrderCloseReason,
-    lease_state: LeaseState,
-    lease_reason: LeaseCloseReason,
-    stop_payment: bool,
+    lease_end: LeaseEnd,
     height: u64,
     fx: &mut Effects,
 ) -> Result<(), ContractError> {
@@ -179,7 +195,7 @@ pub fn close_order(
         }
         OrderState::Active => {
             for bid in order_bids(store, &order, BidState::Active)? {
-                end_lease(store, escrow, &bid.id, lease_state, lease_reason, stop_payment, height, fx)?;
+                end_lease(store, escrow, &bid.id, lease_end, height, fx)?;
             }
         }
     }

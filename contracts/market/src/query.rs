@@ -73,10 +73,9 @@ fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
 }
 
 /// `(min, max)` bounds covering `prefix`, starting after `start_after` when given.
-fn prefix_bounds<'a>(
-    prefix: Vec<u8>,
-    start_after: Option<Vec<u8>>,
-) -> (Option<Bound<'a, Vec<u8>>>, Option<Bound<'a, Vec<u8>>>) {
+type KeyBound<'a> = Option<Bound<'a, Vec<u8>>>;
+
+fn prefix_bounds<'a>(prefix: Vec<u8>, start_after: Option<Vec<u8>>) -> (KeyBound<'a>, KeyBound<'a>) {
     let max = prefix_end(&prefix).map(Bound::exclusive);
     let min = match start_after {
         Some(s) if s >= prefix => Bound::exclusive(s),

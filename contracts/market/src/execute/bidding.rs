@@ -12,7 +12,7 @@ use crate::error::ContractError;
 use crate::escrow_msgs;
 use crate::events;
 use crate::lifecycle::{
-    Effects, OrderCloseReason, close_order, create_lease as make_lease, end_open_bid, open_order, order_bids,
+    Effects, LeaseEnd, OrderCloseReason, close_order, create_lease as make_lease, end_open_bid, open_order, order_bids,
 };
 use crate::matching::{check_provider_qualifies, registered_provider};
 use crate::state::{ESCROW, GROUPS, PARAMS, REGISTRY, bids, orders};
@@ -183,9 +183,7 @@ pub fn close_lease(
         &escrow,
         order,
         OrderCloseReason::LeaseClosed,
-        LeaseState::Closed,
-        reason,
-        true,
+        LeaseEnd::closed(reason),
         height,
         &mut fx,
     )?;
@@ -253,14 +251,13 @@ pub fn close_expired_order(
     }
     let escrow = ESCROW.load(deps.storage)?;
     let mut fx = Effects::default();
+    // An open order has no lease; `lease_end` is unused.
     close_order(
         deps.storage,
         &escrow,
         order,
         OrderCloseReason::Expired,
-        LeaseState::Closed,
-        LeaseCloseReason::Owner,
-        false,
+        LeaseEnd::closed(LeaseCloseReason::Owner),
         height,
         &mut fx,
     )?;
@@ -295,9 +292,7 @@ pub fn end_for_insufficient_funds(
         &escrow,
         order,
         OrderCloseReason::InsufficientFunds,
-        LeaseState::InsufficientFunds,
-        LeaseCloseReason::InsufficientFunds,
-        false,
+        LeaseEnd::insufficient_funds(),
         height,
         fx,
     )?;

@@ -3,14 +3,14 @@
 use cosmwasm_std::{DepsMut, Env, HexBinary, MessageInfo, Response, Storage};
 use leasehold_types::escrow::AccountId;
 use leasehold_types::ids::{DeploymentId, GroupId};
-use leasehold_types::market::{Deployment, DeploymentState, Group, GroupState, HASH_LEN, LeaseCloseReason, LeaseState};
+use leasehold_types::market::{Deployment, DeploymentState, Group, GroupState, HASH_LEN, LeaseCloseReason};
 use leasehold_types::resources::{GroupSpec, validate_groups};
 
 use super::{ensure_no_funds, load_active_deployment, load_group, load_order, one_coin, state_name};
 use crate::error::ContractError;
 use crate::escrow_msgs;
 use crate::events;
-use crate::lifecycle::{Effects, OrderCloseReason, close_order, open_order};
+use crate::lifecycle::{Effects, LeaseEnd, OrderCloseReason, close_order, open_order};
 use crate::state::{ESCROW, GROUPS, PARAMS, deployments};
 
 fn check_hash(hash: &HexBinary) -> Result<(), ContractError> {
@@ -116,7 +116,7 @@ fn end_group_order(
     let escrow = ESCROW.load(store)?;
     if group.last_oseq > 0 {
         let order = load_order(store, &group.id.order(group.last_oseq))?;
-        close_order(store, &escrow, order, why, LeaseState::Closed, LeaseCloseReason::Owner, true, height, fx)?;
+        close_order(store, &escrow, order, why, LeaseEnd::closed(LeaseCloseReason::Owner), height, fx)?;
     }
     group.state = state;
     GROUPS.save(store, &group.id.storage_key(), group)?;
