@@ -1,0 +1,166 @@
+//! The VM's backend: contract storage over the shared state and the querier.
+//!
+//! Both charge the call's SDK [`GasMeter`] first and report the same amount to the VM as
+//! externally used CosmWasm gas, as wasmvm's Go callbacks do (`gasAfter - gasBefore`, with
+//! wasmd's meter multiplied by [`crate::gas::GAS_MULTIPLIER`]).
+
+use std::sync::Arc;
+
+use cosmwasm_std::{Binary, ContractResult, Empty, Order, QueryRequest, Record, SystemError, SystemResult};
+use cosmwasm_vm::{BackendError, BackendResult, GasInfo, Querier, Storage};
+
+use crate::error::HostError;
+use crate::gas::{GasMeter, KV_GAS, from_vm_gas, to_vm_gas};
+use crate::keeper::{Ctx, Engine};
+use crate::keys::WASM_STORE;
+use crate::store::{Store, StoreIter, prefix_end};
+
+fn charged(meter: &GasMeter, sdk_gas: u64, what: &'static str) -> Result<GasInfo, BackendError> {
+    meter.consume(sdk_gas, what).map_err(|_| BackendError::out_of_gas())?;
+    Ok(GasInfo::with_externally_used(to_vm_gas(sdk_gas)))
+}
+
+/// A contract's storage: the wasm namespace under `0x03 | contract address`.
+///
+/// Gas follows the SDK's `gaskv` store, which sits under wasmd's prefix store and so charges
+/// for the full wasm-store key (33 bytes of prefix plus the contract's key).
+pub struct ContractStorage {
+    store: Store,
+    /// Namespace and contract prefix, as stored in [`Store`].
+    prefix: Vec<u8>,
+    /// Length of the prefix inside the wasm store (what gas is charged for).
+    charged_prefix_len: usize,
+    meter: GasMeter,
+    iterators: Vec<std::iter::Peekable<StoreIter>>,
+}
+
+impl ContractStorage {
+    pub(crate) fn new(store: Store, contract_prefix: &[u8], meter: GasMeter) -> Self {
+        let prefix = [WASM_STORE, contract_prefix].concat();
+        Self { store, prefix, charged_prefix_len: contract_prefix.len(), meter, iterators: Vec::new() }
+    }
+
+    fn full(&self, key: &[u8]) -> Vec<u8> {
+        [&self.prefix[..], key].concat()
+    }
+
+    fn key_len(&self, key: &[u8]) -> usize {
+        self.charged_prefix_len + key.len()
+    }
+}
+
+impl Storage for ContractStorage {
+    fn get(&self, key: &[u8]) -> BackendResult<Option<Vec<u8>>> {
+        let value = self.store.get(&self.full(key));
+        let cost = KV_GAS.read(self.key_len(key), value.as_ref().map_or(0, Vec::len));
+        match charged(&self.meter, cost, "ReadFlat") {
+            Ok(gas) => (Ok(value), gas),
+            Err(e) => (Err(e), GasInfo::free()),
+        }
+    }
+
+    fn scan(&mut self, start: Option<&[u8]>, end: Option<&[u8]>, order: Order) -> BackendResult<u32> {
+        let start = self.full(start.unwrap_or_default());
+        let end = match end {
+            Some(e) => Some(self.full(e)),
+            None => prefix_end(&self.prefix),
+        };
+        let mut iter = self.store.range(Some(&start), end.as_deref(), order).peekable();
+        // Creating an SDK iterator seeks to its first entry.
+        let first = iter.peek().map(|(k, v)| (k.len() - (self.prefix.len() - self.charged_prefix_len), v.len()));
+        let gas = match charged(&self.meter, KV_GAS.seek(first), "IterNextFlat") {
+            Ok(gas) => gas,
+            Err(e) => return (Err(e), GasInfo::free()),
+        };
+        let Ok(id) = u32::try_from(self.iterators.len() + 1) else {
+            return (Err(BackendError::unknown("too many iterators")), gas);
+        };
+        self.iterators.push(iter);
+        (Ok(id), gas)
+    }
+
+    fn next(&mut self, iterator_id: u32) -> BackendResult<Option<Record>> {
+        let strip = self.prefix.len();
+        let charged_strip = strip - self.charged_prefix_len;
+        let Some(iter) = (iterator_id as usize).checked_sub(1).and_then(|i| self.iterators.get_mut(i)) else {
+            return (Err(BackendError::iterator_does_not_exist(iterator_id)), GasInfo::free());
+        };
+        match iter.next() {
+            // An exhausted iterator costs nothing (wasmvm's `cNext` returns before metering).
+            None => (Ok(None), GasInfo::free()),
+            Some((k, v)) => {
+                let cost = KV_GAS.seek(Some((k.len() - charged_strip, v.len())));
+                match charged(&self.meter, cost, "IterNextFlat") {
+                    Ok(gas) => (Ok(Some((k[strip..].to_vec(), v))), gas),
+                    Err(e) => (Err(e), GasInfo::free()),
+                }
+            }
+        }
+    }
+
+    fn set(&mut self, key: &[u8], value: &[u8]) -> BackendResult<()> {
+        match charged(&self.meter, KV_GAS.write(self.key_len(key), value.len()), "WriteFlat") {
+            Ok(gas) => {
+                self.store.set(&self.full(key), value);
+                (Ok(()), gas)
+            }
+            Err(e) => (Err(e), GasInfo::free()),
+        }
+    }
+
+    fn remove(&mut self, key: &[u8]) -> BackendResult<()> {
+        match charged(&self.meter, KV_GAS.delete, "Delete") {
+            Ok(gas) => {
+                self.store.remove(&self.full(key));
+                (Ok(()), gas)
+            }
+            Err(e) => (Err(e), GasInfo::free()),
+        }
+    }
+}
+
+/// Answers a contract's queries (wasmd's `QueryHandler`): each query runs in a discarded branch
+/// under its own SDK meter limited to the VM's remaining gas; what it used is charged to the
+/// caller's meter and reported to the VM.
+pub struct HostQuerier {
+    engine: Arc<Engine>,
+    ctx: Ctx,
+}
+
+impl HostQuerier {
+    pub(crate) fn new(engine: Arc<Engine>, ctx: Ctx) -> Self {
+        Self { engine, ctx }
+    }
+}
+
+impl Querier for HostQuerier {
+    fn query_raw(&self, request: &[u8], gas_limit: u64) -> BackendResult<SystemResult<ContractResult<Binary>>> {
+        let request_value: QueryRequest<Empty> = match cosmwasm_std::from_json(request) {
+            Ok(r) => r,
+            Err(e) => {
+                let err = SystemError::InvalidRequest { error: e.to_string(), request: Binary::from(request) };
+                return (Ok(SystemResult::Err(err)), GasInfo::free());
+            }
+        };
+        let before = self.ctx.meter.consumed();
+        let sub_meter = GasMeter::new(from_vm_gas(gas_limit));
+        let sub = self.ctx.with_meter(sub_meter.clone());
+        let branch = self.ctx.store.branch();
+        let result = self.engine.handle_query(&sub, &request_value);
+        drop(branch);
+        // Charge the caller what the query used, even when it failed.
+        let parent_oog = self.ctx.meter.consume(sub_meter.consumed(), "contract sub-query").is_err();
+        let gas = GasInfo::with_externally_used(to_vm_gas(self.ctx.meter.consumed().saturating_sub(before)));
+        if parent_oog || matches!(result, Err(HostError::OutOfGas(_))) {
+            return (Err(BackendError::out_of_gas()), gas);
+        }
+        let answer = match result {
+            Ok(bytes) => SystemResult::Ok(ContractResult::Ok(Binary::from(bytes))),
+            Err(HostError::NoSuchContract(addr)) => SystemResult::Err(SystemError::NoSuchContract { addr }),
+            Err(HostError::NoSuchCode(code_id)) => SystemResult::Err(SystemError::NoSuchCode { code_id }),
+            Err(HostError::UnsupportedQuery(kind)) => SystemResult::Err(SystemError::UnsupportedRequest { kind }),
+            Err(e) => SystemResult::Ok(ContractResult::Err(e.redacted())),
+        };
+        (Ok(answer), gas)
+    }
+}

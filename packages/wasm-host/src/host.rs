@@ -1,0 +1,385 @@
+//! [`WasmHost`]: stores code, instantiates and calls contracts, one atomic transaction per call.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use cosmwasm_std::{Binary, BlockInfo, Checksum, Coin, Event, Timestamp, TransactionInfo, Uint256};
+
+use crate::api::Bech32Api;
+use crate::bank::{Bank, InMemoryBank, validate_coins};
+use crate::error::HostError;
+use crate::gas::{GasMeter, SMART_QUERY_GAS_LIMIT, WASM_GAS};
+use crate::keeper::{Ctx, Engine, validate_label, validate_salt};
+use crate::keys;
+use crate::kv::KvStore;
+use crate::proto::{CodeInfo, ContractInfo};
+use crate::store::Store;
+
+/// Default gas limit of one call, in SDK gas.
+pub const DEFAULT_GAS_LIMIT: u64 = 100_000_000;
+
+/// The result of a successful call.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Outcome {
+    /// The contract's response data (after any `reply` overrode it), not protobuf-wrapped.
+    pub data: Option<Binary>,
+    /// Every event of the call, in emission order (bank transfers, `instantiate`/`execute`,
+    /// `wasm`, `wasm-*`, submessages and replies).
+    pub events: Vec<Event>,
+    /// SDK gas used.
+    pub gas_used: u64,
+}
+
+/// How to build a [`WasmHost`].
+pub struct HostOptions {
+    /// Module cache directory (compiled modules and the code blobs).
+    pub cache_dir: PathBuf,
+    /// Account address prefix.
+    pub prefix: String,
+    /// The state; a fresh in-memory one by default.
+    pub store: Store,
+    /// The bank; `None` for an [`InMemoryBank`] in `store`.
+    pub bank: Option<Box<dyn Bank>>,
+}
+
+impl HostOptions {
+    pub fn new(cache_dir: impl Into<PathBuf>) -> Self {
+        Self { cache_dir: cache_dir.into(), prefix: crate::api::DEFAULT_PREFIX.into(), store: Store::new(), bank: None }
+    }
+}
+
+/// Hosts CosmWasm contracts on cosmwasm-vm the way wasmd does.
+///
+/// Each state-changing method is one transaction: it runs in a branch of the state under its
+/// own gas meter ([`WasmHost::set_gas_limit`]) and either commits everything or, on error,
+/// nothing (bank transfers included). Block height, time and chain id come from
+/// [`WasmHost::set_block`].
+pub struct WasmHost {
+    engine: Arc<Engine>,
+    store: Store,
+    block: BlockInfo,
+    transaction: Option<TransactionInfo>,
+    gas_limit: u64,
+    last_gas_used: u64,
+    _temp_dir: Option<tempfile::TempDir>,
+}
+
+impl WasmHost {
+    pub fn new(options: HostOptions) -> Result<Self, HostError> {
+        let api = Bech32Api::new(&options.prefix).map_err(|e| HostError::Internal(e.to_string()))?;
+        let cache = crate::cache::open(&options.cache_dir).map_err(|e| HostError::Internal(e.to_string()))?;
+        let bank = options.bank.unwrap_or_else(|| Box::new(InMemoryBank::new(api.clone())));
+        let engine = Arc::new(Engine::new(cache, api, bank, WASM_GAS));
+        Ok(Self {
+            engine,
+            store: options.store,
+            block: BlockInfo {
+                height: 1,
+                time: Timestamp::from_seconds(1_700_000_000),
+                chain_id: "leasehold-1".into(),
+            },
+            transaction: None,
+            gas_limit: DEFAULT_GAS_LIMIT,
+            last_gas_used: 0,
+            _temp_dir: None,
+        })
+    }
+
+    /// A host with the default prefix, an in-memory state and bank, and its module cache in a
+    /// temporary directory removed when the host is dropped.
+    pub fn temporary() -> Result<Self, HostError> {
+        let dir = tempfile::tempdir().map_err(|e| HostError::Internal(e.to_string()))?;
+        let mut host = Self::new(HostOptions::new(dir.path()))?;
+        host._temp_dir = Some(dir);
+        Ok(host)
+    }
+
+    /// A host sharing `cache_dir` (for example to start from a warm file-system cache).
+    pub fn with_cache_dir(cache_dir: &Path) -> Result<Self, HostError> {
+        Self::new(HostOptions::new(cache_dir))
+    }
+
+    pub fn api(&self) -> &Bech32Api {
+        &self.engine.api
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn block(&self) -> &BlockInfo {
+        &self.block
+    }
+
+    pub fn set_block(&mut self, block: BlockInfo) {
+        self.block = block;
+    }
+
+    /// Moves to a later block: `blocks` higher and `blocks * seconds_per_block` later.
+    pub fn advance_blocks(&mut self, blocks: u64, seconds_per_block: u64) {
+        self.block.height += blocks;
+        self.block.time = self.block.time.plus_seconds(blocks * seconds_per_block);
+    }
+
+    /// The `transaction` the contracts see in `Env` (wasmd sets it only inside transactions).
+    pub fn set_transaction(&mut self, transaction: Option<TransactionInfo>) {
+        self.transaction = transaction;
+    }
+
+    /// Gas limit of each following call, in SDK gas.
+    pub fn set_gas_limit(&mut self, limit: u64) {
+        self.gas_limit = limit;
+    }
+
+    /// SDK gas used by the last call, whether it succeeded or not.
+    pub fn last_gas_used(&self) -> u64 {
+        self.last_gas_used
+    }
+
+    fn ctx(&self, meter: GasMeter, in_tx: bool) -> Ctx {
+        Ctx {
+            store: self.store.clone(),
+            meter,
+            block: self.block.clone(),
+            transaction: if in_tx { self.transaction.clone() } else { None },
+            tx_contracts: in_tx.then(|| Arc::new(Mutex::new(Default::default()))),
+            call_depth: 0,
+            query_depth: 0,
+        }
+    }
+
+    /// Runs `f` as one transaction.
+    fn transact<T>(
+        &mut self,
+        f: impl FnOnce(&Arc<Engine>, &Ctx, &mut Vec<Event>) -> Result<T, HostError>,
+    ) -> Result<(T, Vec<Event>, u64), HostError> {
+        let meter = GasMeter::new(self.gas_limit);
+        let ctx = self.ctx(meter.clone(), true);
+        let branch = self.store.branch();
+        let mut events = Vec::new();
+        let result = f(&self.engine, &ctx, &mut events);
+        self.last_gas_used = meter.consumed();
+        match result {
+            Ok(v) => {
+                branch.commit();
+                Ok((v, events, meter.consumed()))
+            }
+            Err(e) => {
+                drop(branch);
+                Err(e)
+            }
+        }
+    }
+
+    fn check_sender(&self, sender: &str) -> Result<(), HostError> {
+        self.engine.api.validate(sender).map_err(|e| HostError::InvalidAddress(format!("sender: {e}")))
+    }
+
+    fn check_msg(msg: &[u8]) -> Result<(), HostError> {
+        serde_json::from_slice::<serde::de::IgnoredAny>(msg)
+            .map(|_| ())
+            .map_err(|_| HostError::Invalid("payload msg: invalid".into()))
+    }
+
+    /// Creates coins (genesis and test funding); not a transaction and not metered.
+    pub fn mint(&mut self, to: &str, coins: &[Coin]) -> Result<(), HostError> {
+        let ctx = self.ctx(GasMeter::new(u64::MAX), false);
+        self.engine.bank.mint(&mut ctx.bank(), to, coins)?;
+        Ok(())
+    }
+
+    pub fn balance(&self, address: &str, denom: &str) -> Result<Uint256, HostError> {
+        let ctx = self.ctx(GasMeter::new(u64::MAX), false);
+        Ok(self.engine.bank.balance(&mut ctx.bank(), address, denom)?)
+    }
+
+    /// `MsgStoreCode`: checks (800 KiB, static validation with the chain's capabilities),
+    /// compiles, and assigns the next code id (from 1).
+    pub fn store_code(&mut self, creator: &str, wasm: &[u8]) -> Result<u64, HostError> {
+        self.check_sender(creator)?;
+        let (id, _, _) = self.transact(|engine, ctx, em| engine.store_code(ctx, em, creator, wasm))?;
+        Ok(id)
+    }
+
+    /// `MsgPinCodes` (governance): the code is kept compiled in memory and calls to it get the
+    /// setup-cost discount, as in wasmd (the pin is part of the state).
+    pub fn pin(&mut self, code_id: u64) -> Result<(), HostError> {
+        let ctx = self.ctx(GasMeter::new(u64::MAX), false);
+        let code = self.engine.code_info(&ctx, code_id)?.ok_or(HostError::NoSuchCode(code_id))?;
+        let checksum = Checksum::try_from(code.code_hash.as_slice()).map_err(|e| HostError::Internal(e.to_string()))?;
+        self.engine.cache.pin(&checksum).map_err(|e| HostError::Vm(e.to_string()))?;
+        ctx.wasm().set(&keys::pinned_code(code_id), &[])?;
+        Ok(())
+    }
+
+    /// `MsgUnpinCodes`.
+    pub fn unpin(&mut self, code_id: u64) -> Result<(), HostError> {
+        let ctx = self.ctx(GasMeter::new(u64::MAX), false);
+        let code = self.engine.code_info(&ctx, code_id)?.ok_or(HostError::NoSuchCode(code_id))?;
+        let checksum = Checksum::try_from(code.code_hash.as_slice()).map_err(|e| HostError::Internal(e.to_string()))?;
+        self.engine.cache.unpin(&checksum).map_err(|e| HostError::Vm(e.to_string()))?;
+        ctx.wasm().remove(&keys::pinned_code(code_id))?;
+        Ok(())
+    }
+
+    /// Pins in the module cache every code the state marks as pinned (wasmd
+    /// `InitializePinnedCodes`; call after loading a persisted state).
+    pub fn sync_pinned_codes(&mut self) -> Result<(), HostError> {
+        let ctx = self.ctx(GasMeter::new(u64::MAX), false);
+        let pinned: Vec<u64> = crate::store::Prefixed::new(self.store.clone(), keys::WASM_STORE)
+            .range(
+                Some(&[keys::PINNED_CODE_PREFIX]),
+                Some(&[keys::PINNED_CODE_PREFIX + 1]),
+                cosmwasm_std::Order::Ascending,
+            )
+            .filter_map(|(k, _)| k.get(1..9).and_then(|b| b.try_into().ok()).map(u64::from_be_bytes))
+            .collect();
+        for code_id in pinned {
+            let code = self.engine.code_info(&ctx, code_id)?.ok_or(HostError::NoSuchCode(code_id))?;
+            let checksum =
+                Checksum::try_from(code.code_hash.as_slice()).map_err(|e| HostError::Internal(e.to_string()))?;
+            self.engine.cache.pin(&checksum).map_err(|e| HostError::Vm(e.to_string()))?;
+        }
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn do_instantiate(
+        &mut self,
+        sender: &str,
+        code_id: u64,
+        msg: &[u8],
+        funds: &[Coin],
+        label: &str,
+        admin: Option<&str>,
+        salt: Option<(&[u8], bool)>,
+    ) -> Result<(String, Outcome), HostError> {
+        self.check_sender(sender)?;
+        if code_id == 0 {
+            return Err(HostError::InvalidRequest("code id is required".into()));
+        }
+        validate_label(label)?;
+        validate_coins(funds)?;
+        if let Some(a) = admin {
+            self.check_sender(a)?;
+        }
+        Self::check_msg(msg)?;
+        if let Some((s, _)) = salt {
+            validate_salt(s)?;
+        }
+        let ((addr, data), events, gas_used) = self
+            .transact(|engine, ctx, em| engine.instantiate(ctx, em, code_id, sender, admin, msg, label, funds, salt))?;
+        Ok((addr, Outcome { data: data.map(Binary::from), events, gas_used }))
+    }
+
+    /// `MsgInstantiateContract`: the address is wasmd's classic one (code id, instance sequence).
+    pub fn instantiate(
+        &mut self,
+        sender: &str,
+        code_id: u64,
+        msg: &[u8],
+        funds: &[Coin],
+        label: &str,
+        admin: Option<&str>,
+    ) -> Result<(String, Outcome), HostError> {
+        self.do_instantiate(sender, code_id, msg, funds, label, admin, None)
+    }
+
+    /// `MsgInstantiateContract2`: a predictable address from checksum, sender and salt (and the
+    /// message if `fix_msg`).
+    #[allow(clippy::too_many_arguments)]
+    pub fn instantiate2(
+        &mut self,
+        sender: &str,
+        code_id: u64,
+        msg: &[u8],
+        funds: &[Coin],
+        label: &str,
+        admin: Option<&str>,
+        salt: &[u8],
+        fix_msg: bool,
+    ) -> Result<(String, Outcome), HostError> {
+        self.do_instantiate(sender, code_id, msg, funds, label, admin, Some((salt, fix_msg)))
+    }
+
+    /// `MsgExecuteContract`.
+    pub fn execute(&mut self, sender: &str, contract: &str, msg: &[u8], funds: &[Coin]) -> Result<Outcome, HostError> {
+        self.check_sender(sender)?;
+        self.engine.canonical(contract)?;
+        validate_coins(funds)?;
+        Self::check_msg(msg)?;
+        let (data, events, gas_used) =
+            self.transact(|engine, ctx, em| engine.execute(ctx, em, contract, sender, msg, funds))?;
+        Ok(Outcome { data: data.map(Binary::from), events, gas_used })
+    }
+
+    /// `MsgMigrateContract` (the sender must be the contract's admin).
+    pub fn migrate(
+        &mut self,
+        sender: &str,
+        contract: &str,
+        new_code_id: u64,
+        msg: &[u8],
+    ) -> Result<Outcome, HostError> {
+        self.check_sender(sender)?;
+        if new_code_id == 0 {
+            return Err(HostError::InvalidRequest("code id is required".into()));
+        }
+        Self::check_msg(msg)?;
+        let (data, events, gas_used) =
+            self.transact(|engine, ctx, em| engine.migrate(ctx, em, contract, sender, new_code_id, msg))?;
+        Ok(Outcome { data: data.map(Binary::from), events, gas_used })
+    }
+
+    /// `MsgUpdateAdmin`.
+    pub fn update_admin(&mut self, sender: &str, contract: &str, new_admin: &str) -> Result<Outcome, HostError> {
+        self.check_sender(sender)?;
+        self.check_sender(new_admin)?;
+        if sender.eq_ignore_ascii_case(new_admin) {
+            return Err(HostError::Invalid("new admin is the same as the old".into()));
+        }
+        let ((), events, gas_used) =
+            self.transact(|engine, ctx, em| engine.set_admin(ctx, em, contract, sender, Some(new_admin)))?;
+        Ok(Outcome { data: None, events, gas_used })
+    }
+
+    /// `MsgClearAdmin`.
+    pub fn clear_admin(&mut self, sender: &str, contract: &str) -> Result<Outcome, HostError> {
+        self.check_sender(sender)?;
+        let ((), events, gas_used) =
+            self.transact(|engine, ctx, em| engine.set_admin(ctx, em, contract, sender, None))?;
+        Ok(Outcome { data: None, events, gas_used })
+    }
+
+    /// A smart query as the gRPC/ABCI query service runs it: no transaction, a discarded
+    /// branch, [`SMART_QUERY_GAS_LIMIT`] SDK gas.
+    pub fn query_smart(&self, contract: &str, msg: &[u8]) -> Result<Binary, HostError> {
+        Self::check_msg(msg)?;
+        let ctx = self.ctx(GasMeter::new(SMART_QUERY_GAS_LIMIT), false);
+        let _branch = self.store.branch();
+        self.engine.query_smart(&ctx, contract, msg).map(Binary::from)
+    }
+
+    /// A raw read of a contract's storage (empty when absent).
+    pub fn query_raw(&self, contract: &str, key: &[u8]) -> Result<Vec<u8>, HostError> {
+        let ctx = self.ctx(GasMeter::new(u64::MAX), false);
+        self.engine.query_raw(&ctx, contract, key)
+    }
+
+    pub fn contract_info(&self, contract: &str) -> Result<Option<ContractInfo>, HostError> {
+        let ctx = self.ctx(GasMeter::new(u64::MAX), false);
+        let canonical = self.engine.canonical(contract)?;
+        self.engine.contract_info(&ctx, &canonical)
+    }
+
+    pub fn code_info(&self, code_id: u64) -> Result<Option<CodeInfo>, HostError> {
+        let ctx = self.ctx(GasMeter::new(u64::MAX), false);
+        self.engine.code_info(&ctx, code_id)
+    }
+
+    /// Whether the state marks the code as pinned.
+    pub fn is_pinned(&self, code_id: u64) -> Result<bool, HostError> {
+        let ctx = self.ctx(GasMeter::new(u64::MAX), false);
+        self.engine.is_pinned(&ctx, code_id)
+    }
+}

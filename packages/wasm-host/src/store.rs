@@ -1,0 +1,407 @@
+//! A transactional key-value state: committed entries plus a stack of write overlays.
+//!
+//! [`Store::branch`] pushes an overlay; the returned [`Branch`] either [`Branch::commit`]s its
+//! writes into the layer below or, when dropped, discards them. Branches nest arbitrarily deep
+//! and must end in the reverse order they were opened (each transaction, submessage and query
+//! of the host opens one).
+//!
+//! Reads see the topmost write of a key. Iteration is ordered by key bytes and works on a
+//! snapshot taken when the iterator is created: later writes are not seen by it. The committed
+//! map is shared copy-on-write, so a snapshot costs a reference count plus a copy of the
+//! overlay entries inside the range.
+//!
+//! All modules share one key space; a module works in its own namespace through [`Prefixed`],
+//! and sees keys without the namespace (as an SDK module sees its own store). The wasm module's
+//! keys follow wasmd's layout byte for byte (see [`crate::keys`]).
+
+use std::collections::BTreeMap;
+use std::ops::Bound;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use cosmwasm_std::{Order, Record};
+
+type Map = BTreeMap<Vec<u8>, Vec<u8>>;
+type Overlay = BTreeMap<Vec<u8>, Option<Vec<u8>>>;
+
+#[derive(Debug, Default)]
+struct Layers {
+    base: Arc<Map>,
+    overlays: Vec<Overlay>,
+}
+
+impl Layers {
+    fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
+        for layer in self.overlays.iter().rev() {
+            if let Some(v) = layer.get(key) {
+                return v.clone();
+            }
+        }
+        self.base.get(key).cloned()
+    }
+
+    fn write(&mut self, key: &[u8], value: Option<Vec<u8>>) {
+        match self.overlays.last_mut() {
+            Some(top) => {
+                top.insert(key.to_vec(), value);
+            }
+            None => {
+                let base = Arc::make_mut(&mut self.base);
+                match value {
+                    Some(v) => base.insert(key.to_vec(), v),
+                    None => base.remove(key),
+                };
+            }
+        }
+    }
+}
+
+/// A handle to the state; clones share it.
+#[derive(Clone, Debug, Default)]
+pub struct Store(Arc<Mutex<Layers>>);
+
+impl Store {
+    /// An empty state.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A state whose committed entries are `entries`.
+    pub fn from_committed(entries: BTreeMap<Vec<u8>, Vec<u8>>) -> Self {
+        Self(Arc::new(Mutex::new(Layers { base: Arc::new(entries), overlays: Vec::new() })))
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Layers> {
+        // Layers are updated by single, non-panicking map operations, so a poisoned lock still
+        // guards consistent data.
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
+        self.lock().get(key)
+    }
+
+    /// Writes into the topmost open branch (or the committed entries when none is open).
+    pub fn set(&self, key: &[u8], value: &[u8]) {
+        self.lock().write(key, Some(value.to_vec()));
+    }
+
+    pub fn remove(&self, key: &[u8]) {
+        self.lock().write(key, None);
+    }
+
+    /// Number of open branches.
+    pub fn depth(&self) -> usize {
+        self.lock().overlays.len()
+    }
+
+    /// Opens a branch on top of the current state.
+    pub fn branch(&self) -> Branch {
+        let mut layers = self.lock();
+        layers.overlays.push(Overlay::new());
+        Branch { store: self.clone(), depth: layers.overlays.len(), open: true }
+    }
+
+    /// The committed entries (what a node would persist at the end of a block).
+    pub fn committed(&self) -> Arc<BTreeMap<Vec<u8>, Vec<u8>>> {
+        Arc::clone(&self.lock().base)
+    }
+
+    /// Iterates `[start, end)` of the merged view as it is now. `None` bounds are open.
+    pub fn range(&self, start: Option<&[u8]>, end: Option<&[u8]>, order: Order) -> StoreIter {
+        let layers = self.lock();
+        let empty = matches!((start, end), (Some(s), Some(e)) if s >= e);
+        let lower = start.map_or(Bound::Unbounded, |s| Bound::Included(s.to_vec()));
+        let upper = end.map_or(Bound::Unbounded, |e| Bound::Excluded(e.to_vec()));
+        let mut overlay = Overlay::new();
+        if !empty {
+            for layer in &layers.overlays {
+                for (k, v) in layer.range((lower.clone(), upper.clone())) {
+                    overlay.insert(k.clone(), v.clone());
+                }
+            }
+        }
+        StoreIter { base: Arc::clone(&layers.base), overlay, lower, upper, order, empty }
+    }
+
+    fn end_branch(&self, depth: usize, commit: bool) {
+        let mut layers = self.lock();
+        assert_eq!(layers.overlays.len(), depth, "branches must be closed in reverse order of opening");
+        let Some(top) = layers.overlays.pop() else { return };
+        if !commit {
+            return;
+        }
+        match layers.overlays.last_mut() {
+            Some(parent) => parent.extend(top),
+            None => {
+                let base = Arc::make_mut(&mut layers.base);
+                for (k, v) in top {
+                    match v {
+                        Some(v) => base.insert(k, v),
+                        None => base.remove(&k),
+                    };
+                }
+            }
+        }
+    }
+}
+
+/// An open branch. Dropping it without [`Branch::commit`] discards its writes.
+#[must_use = "a branch is discarded when dropped; call commit() to keep its writes"]
+#[derive(Debug)]
+pub struct Branch {
+    store: Store,
+    depth: usize,
+    open: bool,
+}
+
+impl Branch {
+    /// Moves this branch's writes into the layer below.
+    pub fn commit(mut self) {
+        self.open = false;
+        self.store.end_branch(self.depth, true);
+    }
+
+    /// Drops this branch's writes (the same as dropping it).
+    pub fn discard(self) {}
+}
+
+impl Drop for Branch {
+    fn drop(&mut self) {
+        if self.open {
+            self.open = false;
+            self.store.end_branch(self.depth, false);
+        }
+    }
+}
+
+/// A snapshot iterator over a key range (see [`Store::range`]).
+#[derive(Debug)]
+pub struct StoreIter {
+    base: Arc<Map>,
+    overlay: Overlay,
+    lower: Bound<Vec<u8>>,
+    upper: Bound<Vec<u8>>,
+    order: Order,
+    empty: bool,
+}
+
+impl Iterator for StoreIter {
+    type Item = Record;
+
+    fn next(&mut self) -> Option<Record> {
+        if self.empty {
+            return None;
+        }
+        loop {
+            let range = (self.lower.clone(), self.upper.clone());
+            let (b, o) = match self.order {
+                Order::Ascending => (self.base.range(range.clone()).next(), self.overlay.range(range).next()),
+                Order::Descending => {
+                    (self.base.range(range.clone()).next_back(), self.overlay.range(range).next_back())
+                }
+            };
+            // Pick the first key in iteration order; on a tie the overlay wins.
+            let take_overlay = match (b, o) {
+                (None, None) => return None,
+                (Some(_), None) => false,
+                (None, Some(_)) => true,
+                (Some((bk, _)), Some((ok, _))) => match self.order {
+                    Order::Ascending => ok <= bk,
+                    Order::Descending => ok >= bk,
+                },
+            };
+            let (key, value) = match (take_overlay, b, o) {
+                (true, _, Some((k, v))) => (k.clone(), v.clone()),
+                (false, Some((k, v)), _) => (k.clone(), Some(v.clone())),
+                _ => return None,
+            };
+            match self.order {
+                Order::Ascending => self.lower = Bound::Excluded(key.clone()),
+                Order::Descending => self.upper = Bound::Excluded(key.clone()),
+            }
+            if let Some(v) = value {
+                return Some((key, v));
+            }
+            // A deletion in an overlay hides the committed entry; keep going.
+        }
+    }
+}
+
+/// The smallest key greater than every key starting with `prefix` (`None`: no such key).
+pub fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
+    let mut end = prefix.to_vec();
+    while let Some(last) = end.pop() {
+        if last < u8::MAX {
+            end.push(last + 1);
+            return Some(end);
+        }
+    }
+    None
+}
+
+/// A namespace of the [`Store`]: keys are seen without `prefix`.
+#[derive(Clone, Debug)]
+pub struct Prefixed {
+    store: Store,
+    prefix: Vec<u8>,
+}
+
+impl Prefixed {
+    pub fn new(store: Store, prefix: impl Into<Vec<u8>>) -> Self {
+        Self { store, prefix: prefix.into() }
+    }
+
+    fn full(&self, key: &[u8]) -> Vec<u8> {
+        let mut k = Vec::with_capacity(self.prefix.len() + key.len());
+        k.extend_from_slice(&self.prefix);
+        k.extend_from_slice(key);
+        k
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
+        self.store.get(&self.full(key))
+    }
+
+    pub fn set(&self, key: &[u8], value: &[u8]) {
+        self.store.set(&self.full(key), value)
+    }
+
+    pub fn remove(&self, key: &[u8]) {
+        self.store.remove(&self.full(key))
+    }
+
+    /// Iterates `[start, end)` inside the namespace; keys come back without the namespace.
+    pub fn range(&self, start: Option<&[u8]>, end: Option<&[u8]>, order: Order) -> impl Iterator<Item = Record> {
+        let start = self.full(start.unwrap_or_default());
+        let end = match end {
+            Some(e) => Some(self.full(e)),
+            None => prefix_end(&self.prefix),
+        };
+        let strip = self.prefix.len();
+        self.store.range(Some(&start), end.as_deref(), order).map(move |(k, v)| (k[strip..].to_vec(), v))
+    }
+
+    /// A narrower namespace inside this one.
+    pub fn sub(&self, prefix: &[u8]) -> Prefixed {
+        Prefixed { store: self.store.clone(), prefix: self.full(prefix) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys(it: impl Iterator<Item = Record>) -> Vec<String> {
+        it.map(|(k, v)| format!("{}={}", String::from_utf8_lossy(&k), String::from_utf8_lossy(&v))).collect()
+    }
+
+    #[test]
+    fn nested_branches_commit_and_discard() {
+        let s = Store::new();
+        s.set(b"a", b"0");
+        let outer = s.branch();
+        s.set(b"a", b"1");
+        s.set(b"b", b"1");
+        {
+            let inner = s.branch();
+            s.set(b"c", b"2");
+            s.remove(b"a");
+            assert_eq!(s.get(b"a"), None);
+            inner.discard();
+        }
+        assert_eq!(s.get(b"a"), Some(b"1".to_vec()));
+        assert_eq!(s.get(b"c"), None);
+        let inner = s.branch();
+        s.set(b"c", b"3");
+        let innermost = s.branch();
+        s.remove(b"b");
+        innermost.commit();
+        inner.commit();
+        assert_eq!(s.get(b"b"), None);
+        // Nothing reached the committed entries yet.
+        assert_eq!(s.committed().get(b"a".as_slice()), Some(&b"0".to_vec()));
+        outer.commit();
+        let committed = s.committed();
+        assert_eq!(keys(committed.iter().map(|(k, v)| (k.clone(), v.clone()))), vec!["a=1", "c=3"]);
+        assert_eq!(s.depth(), 0);
+    }
+
+    #[test]
+    fn dropped_branch_is_discarded() {
+        let s = Store::new();
+        {
+            let _b = s.branch();
+            s.set(b"x", b"1");
+        }
+        assert_eq!(s.get(b"x"), None);
+        assert_eq!(s.depth(), 0);
+    }
+
+    #[test]
+    #[should_panic(expected = "reverse order")]
+    fn branches_must_close_in_order() {
+        let s = Store::new();
+        let outer = s.branch();
+        let _inner = s.branch();
+        outer.commit();
+    }
+
+    #[test]
+    fn iteration_merges_overlays_in_order_and_honours_deletes() {
+        let s = Store::new();
+        for k in ["a", "b", "c", "d", "e"] {
+            s.set(k.as_bytes(), b"base");
+        }
+        let _b1 = s.branch();
+        s.remove(b"b");
+        s.set(b"bb", b"o1");
+        let _b2 = s.branch();
+        s.set(b"b", b"o2");
+        s.remove(b"d");
+        s.set(b"f", b"o2");
+        assert_eq!(
+            keys(s.range(None, None, Order::Ascending)),
+            vec!["a=base", "b=o2", "bb=o1", "c=base", "e=base", "f=o2"]
+        );
+        assert_eq!(keys(s.range(Some(b"b"), Some(b"e"), Order::Descending)), vec!["c=base", "bb=o1", "b=o2"]);
+        assert!(keys(s.range(Some(b"e"), Some(b"b"), Order::Ascending)).is_empty());
+        assert!(keys(s.range(Some(b"c"), Some(b"c"), Order::Ascending)).is_empty());
+    }
+
+    #[test]
+    fn iterators_are_snapshots() {
+        let s = Store::new();
+        s.set(b"a", b"1");
+        s.set(b"c", b"1");
+        let _b = s.branch();
+        let mut it = s.range(None, None, Order::Ascending);
+        s.set(b"b", b"new");
+        s.remove(b"c");
+        assert_eq!(keys(&mut it), vec!["a=1", "c=1"]);
+        // Committing into the base while a snapshot is alive does not change the snapshot.
+        let s2 = Store::new();
+        s2.set(b"k", b"v");
+        let mut it2 = s2.range(None, None, Order::Ascending);
+        s2.set(b"l", b"w");
+        assert_eq!(keys(&mut it2), vec!["k=v"]);
+    }
+
+    #[test]
+    fn prefixed_views_are_isolated() {
+        let s = Store::new();
+        let a = Prefixed::new(s.clone(), b"a/".to_vec());
+        let b = Prefixed::new(s.clone(), b"b/".to_vec());
+        a.set(b"1", b"x");
+        a.set(b"2", b"y");
+        b.set(b"1", b"z");
+        assert_eq!(keys(a.range(None, None, Order::Ascending)), vec!["1=x", "2=y"]);
+        assert_eq!(keys(a.range(Some(b"2"), None, Order::Ascending)), vec!["2=y"]);
+        assert_eq!(keys(b.range(None, None, Order::Descending)), vec!["1=z"]);
+        assert_eq!(prefix_end(&[1, 255]), Some(vec![2]));
+        assert_eq!(prefix_end(&[255, 255]), None);
+    }
+}
