@@ -3,6 +3,7 @@
 //! the cheapest open bid of an order, and closes its deployments.
 
 use cosmwasm_schema::cw_serde;
+use cosmwasm_std::HexBinary;
 use cosmwasm_std::{
     Addr, Binary, Deps, DepsMut, Empty, Env, MessageInfo, Response, StdError, StdResult, WasmMsg, to_json_binary,
 };
@@ -11,7 +12,6 @@ use cw_storage_plus::Item;
 use leasehold_types::ids::OrderId;
 use leasehold_types::market::{BidState, BidsResponse, ExecuteMsg as MarketMsg, QueryMsg as MarketQuery};
 use leasehold_types::resources::GroupSpec;
-use cosmwasm_std::HexBinary;
 
 const MARKET: Item<Addr> = Item::new("market");
 
@@ -47,7 +47,13 @@ fn execute(deps: DepsMut, _env: Env, info: MessageInfo, msg: ExecuteMsg) -> StdR
         ExecuteMsg::AcceptCheapest { order } => {
             let bids: BidsResponse = deps.querier.query_wasm_smart(
                 &market,
-                &MarketQuery::Bids { order: Some(order), provider: None, state: Some(BidState::Open), start_after: None, limit: None },
+                &MarketQuery::Bids {
+                    order: Some(order),
+                    provider: None,
+                    state: Some(BidState::Open),
+                    start_after: None,
+                    limit: None,
+                },
             )?;
             let best = bids
                 .bids

@@ -36,9 +36,19 @@ pub fn gpu_group(name: &str, unit_price: u128, count: u32, region: &str) -> Grou
     unit.memory_bytes = 64 * GIB;
     unit.gpu = GpuRequest {
         units: 1,
-        models: vec![GpuModel { vendor: "nvidia".into(), model: "h100".into(), ram: Some("80Gi".into()), interface: None }],
+        models: vec![GpuModel {
+            vendor: "nvidia".into(),
+            model: "h100".into(),
+            ram: Some("80Gi".into()),
+            interface: None,
+        }],
     };
-    unit.storage.push(StorageVolume { name: "data".into(), size_bytes: 100 * GIB, class: Some("beta2".into()), persistent: true });
+    unit.storage.push(StorageVolume {
+        name: "data".into(),
+        size_bytes: 100 * GIB,
+        class: Some("beta2".into()),
+        persistent: true,
+    });
     g
 }
 

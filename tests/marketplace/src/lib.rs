@@ -7,6 +7,7 @@ pub mod fixtures;
 
 use cosmwasm_std::{Addr, Coin, DecCoin, Decimal, Decimal256, Empty, HexBinary, StdResult, Uint256, coin};
 use cw_multi_test::{App, AppBuilder, AppResponse, Contract, ContractWrapper, Executor, IntoBech32, MockApiBech32};
+use leasehold_types::Attribute;
 use leasehold_types::escrow::{self, AccountId, AccountResponse, EscrowParams, PaymentId, TakeRate};
 use leasehold_types::ids::{BidId, DeploymentId, OrderId};
 use leasehold_types::market::{
@@ -14,7 +15,6 @@ use leasehold_types::market::{
 };
 use leasehold_types::provider::{self as registry, ProviderInfo};
 use leasehold_types::resources::GroupSpec;
-use leasehold_types::Attribute;
 
 pub type LeaseApp = App<cw_multi_test::BankKeeper, MockApiBech32>;
 
@@ -25,23 +25,27 @@ pub const BLOCK_SECONDS: u64 = 6;
 
 pub fn market_contract() -> Box<dyn Contract<Empty>> {
     Box::new(
-        ContractWrapper::new(market::contract::execute, market::contract::instantiate, market::contract::query)
-            .with_reply(market::contract::reply)
-            .with_migrate(market::contract::migrate),
+        ContractWrapper::new(::market::contract::execute, ::market::contract::instantiate, ::market::contract::query)
+            .with_reply(::market::contract::reply)
+            .with_migrate(::market::contract::migrate),
     )
 }
 
 pub fn escrow_contract() -> Box<dyn Contract<Empty>> {
     Box::new(
-        ContractWrapper::new(escrow::contract::execute, escrow::contract::instantiate, escrow::contract::query)
-            .with_migrate(escrow::contract::migrate),
+        ContractWrapper::new(::escrow::contract::execute, ::escrow::contract::instantiate, ::escrow::contract::query)
+            .with_migrate(::escrow::contract::migrate),
     )
 }
 
 pub fn provider_contract() -> Box<dyn Contract<Empty>> {
     Box::new(
-        ContractWrapper::new(provider::contract::execute, provider::contract::instantiate, provider::contract::query)
-            .with_migrate(provider::contract::migrate),
+        ContractWrapper::new(
+            ::provider::contract::execute,
+            ::provider::contract::instantiate,
+            ::provider::contract::query,
+        )
+        .with_migrate(::provider::contract::migrate),
     )
 }
 
@@ -49,8 +53,16 @@ pub fn provider_contract() -> Box<dyn Contract<Empty>> {
 pub fn default_params() -> MarketParams {
     MarketParams {
         denoms: vec![
-            DenomParams { denom: DENOM.into(), min_deposit: Uint256::from(1_000_000u128), bid_min_deposit: Uint256::from(500_000u128) },
-            DenomParams { denom: USD.into(), min_deposit: Uint256::from(1_000_000u128), bid_min_deposit: Uint256::from(500_000u128) },
+            DenomParams {
+                denom: DENOM.into(),
+                min_deposit: Uint256::from(1_000_000u128),
+                bid_min_deposit: Uint256::from(500_000u128),
+            },
+            DenomParams {
+                denom: USD.into(),
+                min_deposit: Uint256::from(1_000_000u128),
+                bid_min_deposit: Uint256::from(500_000u128),
+            },
         ],
         max_bids_per_order: 5,
         bidding_window: 10,
@@ -133,6 +145,16 @@ impl Suite {
         addr
     }
 
+    /// Mints `amount` to `addr`.
+    pub fn mint(&mut self, addr: &Addr, amount: Coin) {
+        self.app
+            .sudo(cw_multi_test::SudoMsg::Bank(cw_multi_test::BankSudo::Mint {
+                to_address: addr.to_string(),
+                amount: vec![amount],
+            }))
+            .expect("mint");
+    }
+
     pub fn height(&self) -> u64 {
         self.app.block_info().height
     }
@@ -146,7 +168,7 @@ impl Suite {
 
     pub fn balance(&self, addr: &Addr, denom: &str) -> u128 {
         let c = self.app.wrap().query_balance(addr, denom).expect("balance");
-        u128::try_from(c.amount).expect("fits u128")
+        cosmwasm_std::Uint128::try_from(c.amount).expect("fits u128").u128()
     }
 
     pub fn exec_market(&mut self, sender: &Addr, msg: &ExecuteMsg, funds: &[Coin]) -> StdResult<AppResponse> {
@@ -190,7 +212,13 @@ impl Suite {
         self.exec_market(tenant, &msg, &[deposit])
     }
 
-    pub fn bid(&mut self, provider: &Addr, order: &OrderId, price: DecCoin, collateral: Coin) -> StdResult<AppResponse> {
+    pub fn bid(
+        &mut self,
+        provider: &Addr,
+        order: &OrderId,
+        price: DecCoin,
+        collateral: Coin,
+    ) -> StdResult<AppResponse> {
         self.exec_market(provider, &ExecuteMsg::CreateBid { order: order.clone(), price }, &[collateral])
     }
 
@@ -198,7 +226,12 @@ impl Suite {
         self.exec_market(tenant, &ExecuteMsg::CreateLease { bid: bid.clone() }, &[])
     }
 
-    pub fn close_lease(&mut self, sender: &Addr, lease: &BidId, reason: Option<LeaseCloseReason>) -> StdResult<AppResponse> {
+    pub fn close_lease(
+        &mut self,
+        sender: &Addr,
+        lease: &BidId,
+        reason: Option<LeaseCloseReason>,
+    ) -> StdResult<AppResponse> {
         self.exec_market(sender, &ExecuteMsg::CloseLease { lease: lease.clone(), reason }, &[])
     }
 
@@ -226,7 +259,7 @@ impl Suite {
         self.query_market(&market::QueryMsg::Lease { id: id.clone() })
     }
 
-    pub fn account(&self, id: &AccountId) -> AccountResponse {
+    pub fn escrow_account(&self, id: &AccountId) -> AccountResponse {
         self.app.wrap().query_wasm_smart(&self.escrow, &escrow::QueryMsg::Account { id: id.clone() }).expect("account")
     }
 
@@ -241,7 +274,10 @@ impl Suite {
         self.app.wrap().query_wasm_smart(&self.market, msg).expect("market query")
     }
 
-    pub fn try_query_market<T: serde::de::DeserializeOwned>(&self, msg: &market::QueryMsg) -> cosmwasm_std::StdResult<T> {
+    pub fn try_query_market<T: serde::de::DeserializeOwned>(
+        &self,
+        msg: &market::QueryMsg,
+    ) -> cosmwasm_std::StdResult<T> {
         self.app.wrap().query_wasm_smart(&self.market, msg)
     }
 }

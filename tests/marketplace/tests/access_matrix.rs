@@ -22,7 +22,8 @@ enum Role {
     Stranger,
 }
 
-const ROLES: [Role; 6] = [Role::Tenant, Role::Provider, Role::OtherProvider, Role::Auditor, Role::Admin, Role::Stranger];
+const ROLES: [Role; 6] =
+    [Role::Tenant, Role::Provider, Role::OtherProvider, Role::Auditor, Role::Admin, Role::Stranger];
 
 /// The world every cell starts from:
 /// - deployment 1 (tenant): group 1 leased to `provider`; group 2 open with `provider`'s bid;
@@ -113,74 +114,210 @@ type Cell = (&'static str, fn(&World, Role) -> Target, &'static [Role]);
 fn cells() -> Vec<Cell> {
     use Role::*;
     vec![
-        ("market.create_deployment", |_, _| {
-            Target::Market(
-                ExecuteMsg::CreateDeployment { dseq: 77, hash: manifest_hash(77), groups: vec![cpu_group("x", 10, 1)], auto_match: false },
-                vec![coin(1_000_000, DENOM)],
-            )
-        }, &[Tenant, Provider, OtherProvider, Auditor, Admin, Stranger]),
-        ("market.update_deployment", |_, _| Target::Market(ExecuteMsg::UpdateDeployment { dseq: 1, hash: manifest_hash(99) }, vec![]), &[Tenant]),
+        (
+            "market.create_deployment",
+            |_, _| {
+                Target::Market(
+                    ExecuteMsg::CreateDeployment {
+                        dseq: 77,
+                        hash: manifest_hash(77),
+                        groups: vec![cpu_group("x", 10, 1)],
+                        auto_match: false,
+                    },
+                    vec![coin(1_000_000, DENOM)],
+                )
+            },
+            &[Tenant, Provider, OtherProvider, Auditor, Admin, Stranger],
+        ),
+        (
+            "market.update_deployment",
+            |_, _| Target::Market(ExecuteMsg::UpdateDeployment { dseq: 1, hash: manifest_hash(99) }, vec![]),
+            &[Tenant],
+        ),
         ("market.close_deployment", |_, _| Target::Market(ExecuteMsg::CloseDeployment { dseq: 1 }, vec![]), &[Tenant]),
         ("market.pause_group", |_, _| Target::Market(ExecuteMsg::PauseGroup { dseq: 1, gseq: 2 }, vec![]), &[Tenant]),
         ("market.start_group", |_, _| Target::Market(ExecuteMsg::StartGroup { dseq: 1, gseq: 3 }, vec![]), &[Tenant]),
         ("market.close_group", |_, _| Target::Market(ExecuteMsg::CloseGroup { dseq: 1, gseq: 2 }, vec![]), &[Tenant]),
-        ("market.create_bid", |w, _| {
-            Target::Market(ExecuteMsg::CreateBid { order: w.open_bid().order(), price: price(9, DENOM) }, vec![collateral()])
-        }, &[OtherProvider]),
+        (
+            "market.create_bid",
+            |w, _| {
+                Target::Market(
+                    ExecuteMsg::CreateBid { order: w.open_bid().order(), price: price(9, DENOM) },
+                    vec![collateral()],
+                )
+            },
+            &[OtherProvider],
+        ),
         ("market.close_bid", |w, _| Target::Market(ExecuteMsg::CloseBid { bid: w.open_bid() }, vec![]), &[Provider]),
-        ("market.create_lease", |w, _| Target::Market(ExecuteMsg::CreateLease { bid: w.open_bid() }, vec![]), &[Tenant]),
-        ("market.close_lease", |w, role| {
-            let reason = (role != Role::Tenant).then_some(LeaseCloseReason::Unstable);
-            Target::Market(ExecuteMsg::CloseLease { lease: w.lease(), reason }, vec![])
-        }, &[Tenant, Provider]),
-        ("market.match_order", |w, _| {
-            Target::Market(ExecuteMsg::MatchOrder { order: DeploymentId::new(w.tenant.as_str(), 2).group(1).order(1) }, vec![])
-        }, &[Tenant, Provider, OtherProvider, Auditor, Admin, Stranger]),
-        ("market.close_expired_order", |w, _| {
-            Target::Market(ExecuteMsg::CloseExpiredOrder { order: DeploymentId::new(w.tenant.as_str(), 3).group(1).order(1) }, vec![])
-        }, &[Tenant, Provider, OtherProvider, Auditor, Admin, Stranger]),
-        ("market.escrow_hook", |w, _| {
-            let account = AccountId::deployment(&DeploymentId::new(w.tenant.as_str(), 1));
-            Target::Market(ExecuteMsg::EscrowHook(EscrowHookMsg::AccountOverdrawn { account, payments: vec![], funded_until: 1 }), vec![])
-        }, &[]),
-        ("market.update_params", |_, _| Target::Market(ExecuteMsg::UpdateParams { params: default_params() }, vec![]), &[Admin]),
-        ("escrow.open_account", |w, _| {
-            let id = AccountId::deployment(&DeploymentId::new(w.tenant.as_str(), 55));
-            Target::Escrow(escrow::ExecuteMsg::OpenAccount { id, owner: w.tenant.to_string() }, vec![coin(1_000_000, DENOM)])
-        }, &[]),
-        ("escrow.deposit", |w, _| {
-            let id = AccountId::deployment(&DeploymentId::new(w.tenant.as_str(), 1));
-            Target::Escrow(escrow::ExecuteMsg::Deposit { id }, vec![coin(10, DENOM)])
-        }, &[Tenant, Provider, OtherProvider, Auditor, Admin, Stranger]),
-        ("escrow.create_payment", |w, _| {
-            let lease = w.open_bid();
-            Target::Escrow(escrow::ExecuteMsg::CreatePayment { id: PaymentId::for_lease(&lease), payee: lease.provider.clone(), rate: price(1, DENOM) }, vec![])
-        }, &[]),
-        ("escrow.close_payment", |w, _| Target::Escrow(escrow::ExecuteMsg::ClosePayment { id: PaymentId::for_lease(&w.lease()) }, vec![]), &[]),
-        ("escrow.close_account", |w, _| {
-            Target::Escrow(escrow::ExecuteMsg::CloseAccount { id: AccountId::deployment(&DeploymentId::new(w.tenant.as_str(), 1)) }, vec![])
-        }, &[]),
-        ("escrow.withdraw", |w, _| Target::Escrow(escrow::ExecuteMsg::Withdraw { id: PaymentId::for_lease(&w.lease()) }, vec![]), &[Provider]),
-        ("escrow.settle", |w, _| {
-            Target::Escrow(escrow::ExecuteMsg::Settle { id: AccountId::deployment(&DeploymentId::new(w.tenant.as_str(), 1)) }, vec![])
-        }, &[Tenant, Provider, OtherProvider, Auditor, Admin, Stranger]),
-        ("escrow.update_params", |w, _| {
-            let params = EscrowParams { take_rates: vec![], default_take_rate: Decimal::percent(1), community_pool: w.s.pool.to_string() };
-            Target::Escrow(escrow::ExecuteMsg::UpdateParams { params }, vec![])
-        }, &[Admin]),
-        ("registry.register", |_, _| {
-            Target::Registry(RegistryMsg::Register { host_uri: "https://new.example.com".into(), attributes: vec![], info: ProviderInfo::default() })
-        }, &[Tenant, Auditor, Admin, Stranger]),
-        ("registry.update", |_, _| {
-            Target::Registry(RegistryMsg::Update { host_uri: "https://moved.example.com".into(), attributes: cpu_provider_attrs("us"), info: ProviderInfo::default() })
-        }, &[Provider, OtherProvider]),
+        (
+            "market.create_lease",
+            |w, _| Target::Market(ExecuteMsg::CreateLease { bid: w.open_bid() }, vec![]),
+            &[Tenant],
+        ),
+        (
+            "market.close_lease",
+            |w, role| {
+                let reason = (role != Role::Tenant).then_some(LeaseCloseReason::Unstable);
+                Target::Market(ExecuteMsg::CloseLease { lease: w.lease(), reason }, vec![])
+            },
+            &[Tenant, Provider],
+        ),
+        (
+            "market.match_order",
+            |w, _| {
+                Target::Market(
+                    ExecuteMsg::MatchOrder { order: DeploymentId::new(w.tenant.as_str(), 2).group(1).order(1) },
+                    vec![],
+                )
+            },
+            &[Tenant, Provider, OtherProvider, Auditor, Admin, Stranger],
+        ),
+        (
+            "market.close_expired_order",
+            |w, _| {
+                Target::Market(
+                    ExecuteMsg::CloseExpiredOrder { order: DeploymentId::new(w.tenant.as_str(), 3).group(1).order(1) },
+                    vec![],
+                )
+            },
+            &[Tenant, Provider, OtherProvider, Auditor, Admin, Stranger],
+        ),
+        (
+            "market.escrow_hook",
+            |w, _| {
+                let account = AccountId::deployment(&DeploymentId::new(w.tenant.as_str(), 1));
+                Target::Market(
+                    ExecuteMsg::EscrowHook(EscrowHookMsg::AccountOverdrawn {
+                        account,
+                        payments: vec![],
+                        funded_until: 1,
+                    }),
+                    vec![],
+                )
+            },
+            &[],
+        ),
+        (
+            "market.update_params",
+            |_, _| Target::Market(ExecuteMsg::UpdateParams { params: default_params() }, vec![]),
+            &[Admin],
+        ),
+        (
+            "escrow.open_account",
+            |w, _| {
+                let id = AccountId::deployment(&DeploymentId::new(w.tenant.as_str(), 55));
+                Target::Escrow(
+                    escrow::ExecuteMsg::OpenAccount { id, owner: w.tenant.to_string() },
+                    vec![coin(1_000_000, DENOM)],
+                )
+            },
+            &[],
+        ),
+        (
+            "escrow.deposit",
+            |w, _| {
+                let id = AccountId::deployment(&DeploymentId::new(w.tenant.as_str(), 1));
+                Target::Escrow(escrow::ExecuteMsg::Deposit { id }, vec![coin(10, DENOM)])
+            },
+            &[Tenant, Provider, OtherProvider, Auditor, Admin, Stranger],
+        ),
+        (
+            "escrow.create_payment",
+            |w, _| {
+                let lease = w.open_bid();
+                Target::Escrow(
+                    escrow::ExecuteMsg::CreatePayment {
+                        id: PaymentId::for_lease(&lease),
+                        payee: lease.provider.clone(),
+                        rate: price(1, DENOM),
+                    },
+                    vec![],
+                )
+            },
+            &[],
+        ),
+        (
+            "escrow.close_payment",
+            |w, _| Target::Escrow(escrow::ExecuteMsg::ClosePayment { id: PaymentId::for_lease(&w.lease()) }, vec![]),
+            &[],
+        ),
+        (
+            "escrow.close_account",
+            |w, _| {
+                Target::Escrow(
+                    escrow::ExecuteMsg::CloseAccount {
+                        id: AccountId::deployment(&DeploymentId::new(w.tenant.as_str(), 1)),
+                    },
+                    vec![],
+                )
+            },
+            &[],
+        ),
+        (
+            "escrow.withdraw",
+            |w, _| Target::Escrow(escrow::ExecuteMsg::Withdraw { id: PaymentId::for_lease(&w.lease()) }, vec![]),
+            &[Provider],
+        ),
+        (
+            "escrow.settle",
+            |w, _| {
+                Target::Escrow(
+                    escrow::ExecuteMsg::Settle { id: AccountId::deployment(&DeploymentId::new(w.tenant.as_str(), 1)) },
+                    vec![],
+                )
+            },
+            &[Tenant, Provider, OtherProvider, Auditor, Admin, Stranger],
+        ),
+        (
+            "escrow.update_params",
+            |w, _| {
+                let params = EscrowParams {
+                    take_rates: vec![],
+                    default_take_rate: Decimal::percent(1),
+                    community_pool: w.s.pool.to_string(),
+                };
+                Target::Escrow(escrow::ExecuteMsg::UpdateParams { params }, vec![])
+            },
+            &[Admin],
+        ),
+        (
+            "registry.register",
+            |_, _| {
+                Target::Registry(RegistryMsg::Register {
+                    host_uri: "https://new.example.com".into(),
+                    attributes: vec![],
+                    info: ProviderInfo::default(),
+                })
+            },
+            &[Tenant, Auditor, Admin, Stranger],
+        ),
+        (
+            "registry.update",
+            |_, _| {
+                Target::Registry(RegistryMsg::Update {
+                    host_uri: "https://moved.example.com".into(),
+                    attributes: cpu_provider_attrs("us"),
+                    info: ProviderInfo::default(),
+                })
+            },
+            &[Provider, OtherProvider],
+        ),
         ("registry.delete", |_, _| Target::Registry(RegistryMsg::Delete {}), &[OtherProvider]),
-        ("registry.sign_attributes", |w, _| {
-            Target::Registry(RegistryMsg::SignAttributes { owner: w.provider.to_string(), attributes: vec![Attribute::new("tier", "community")] })
-        }, &[Tenant, Provider, OtherProvider, Auditor, Admin, Stranger]),
-        ("registry.delete_attributes", |w, _| {
-            Target::Registry(RegistryMsg::DeleteAttributes { owner: w.provider.to_string(), keys: None })
-        }, &[Auditor]),
+        (
+            "registry.sign_attributes",
+            |w, _| {
+                Target::Registry(RegistryMsg::SignAttributes {
+                    owner: w.provider.to_string(),
+                    attributes: vec![Attribute::new("tier", "community")],
+                })
+            },
+            &[Tenant, Provider, OtherProvider, Auditor, Admin, Stranger],
+        ),
+        (
+            "registry.delete_attributes",
+            |w, _| Target::Registry(RegistryMsg::DeleteAttributes { owner: w.provider.to_string(), keys: None }),
+            &[Auditor],
+        ),
     ]
 }
 

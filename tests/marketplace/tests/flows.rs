@@ -22,7 +22,7 @@ fn tenant_provider_auditor_journey_pays_to_the_micro_unit() {
     let other = s.provider("other-provider", gpu_provider_attrs("eu-west"));
     s.sign(&auditor, &gpu, vec![Attribute::new("region", "eu-west")]);
 
-    let mut group = gpu_group("inference", 60, 2);
+    let mut group = gpu_group("inference", 60, 2, "eu-west");
     group.requirements.signed_by.all_of = vec![auditor.to_string()];
     let res = s.create_deployment(&tenant, 1, vec![group], coin(10_000_000, DENOM), false).unwrap();
     let created = event(&res, "deployment-created").expect("deployment-created event");
@@ -152,7 +152,7 @@ fn max_bids_per_order_is_exact_and_closed_bids_do_not_count() {
 fn bids_are_checked_against_ceiling_placement_and_capabilities() {
     let mut s = Suite::new();
     let tenant = s.account("tenant", START);
-    s.create_deployment(&tenant, 1, vec![gpu_group("gpu", 50, 2)], coin(2_000_000, DENOM), false).unwrap();
+    s.create_deployment(&tenant, 1, vec![gpu_group("gpu", 50, 2, "eu-west")], coin(2_000_000, DENOM), false).unwrap();
     let order = DeploymentId::new(tenant.as_str(), 1).group(1).order(1);
     let good = s.provider("good", gpu_provider_attrs("eu-west"));
     let wrong_region = s.provider("wrong-region", gpu_provider_attrs("us-east"));
@@ -178,6 +178,7 @@ fn bids_are_checked_against_ceiling_placement_and_capabilities() {
     }
     let err = s.bid(&good, &order, price(90, DENOM), coin(499_999, DENOM)).unwrap_err();
     assert!(err.to_string().contains("below the minimum"), "{err}");
+    s.mint(&good, coin(500_000, "uatom"));
     let err = s.bid(&good, &order, price(90, DENOM), coin(500_000, "uatom")).unwrap_err();
     assert!(err.to_string().contains("not accepted"), "{err}");
     // Nothing changed: no bids, every balance intact.
@@ -264,7 +265,10 @@ fn overdraft_pays_exactly_what_was_funded_pro_rata_and_closes_leases() {
     let runway: escrow::RunwayResponse = s
         .app
         .wrap()
-        .query_wasm_smart(&s.escrow, &escrow::QueryMsg::Runway { id: AccountId::deployment(&d), block_time_ms: Some(6000) })
+        .query_wasm_smart(
+            &s.escrow,
+            &escrow::QueryMsg::Runway { id: AccountId::deployment(&d), block_time_ms: Some(6000) },
+        )
         .unwrap();
     // 1_000_000 / 1001 per block = 999 full blocks.
     assert_eq!(runway.blocks, Some(999));
@@ -287,11 +291,11 @@ fn overdraft_pays_exactly_what_was_funded_pro_rata_and_closes_leases() {
     let pa = s.payment(&la);
     let pb = s.payment(&lb);
     assert_eq!(pa.state, PaymentState::Overdrawn);
-    assert_eq!(u128::try_from(pa.withdrawn + pa.take).unwrap(), 299_700);
-    assert_eq!(u128::try_from(pb.withdrawn + pb.take).unwrap(), 700_299);
+    assert_eq!(cosmwasm_std::Uint128::try_from(pa.withdrawn + pa.take).unwrap().u128(), 299_700);
+    assert_eq!(cosmwasm_std::Uint128::try_from(pb.withdrawn + pb.take).unwrap().u128(), 700_299);
     assert_eq!(s.balance(&a, DENOM), START + 299_700 - 5_994);
     assert_eq!(s.balance(&b, DENOM), START + 700_299 - 14_005);
-    let acct = s.account(&AccountId::deployment(&d));
+    let acct = s.escrow_account(&AccountId::deployment(&d));
     assert_eq!(acct.account.state, AccountState::Overdrawn);
     assert_eq!(acct.balance.to_string(), "1");
     assert_eq!(s.lease(&la).state, LeaseState::InsufficientFunds);
@@ -308,7 +312,7 @@ fn overdraft_pays_exactly_what_was_funded_pro_rata_and_closes_leases() {
 
     // A deposit reopens the account; the tenant restarts a group and leases again.
     s.deposit(&tenant, &d, coin(1_000_000, DENOM)).unwrap();
-    assert_eq!(s.account(&AccountId::deployment(&d)).account.state, AccountState::Open);
+    assert_eq!(s.escrow_account(&AccountId::deployment(&d)).account.state, AccountState::Open);
     s.exec_market(&tenant, &ExecuteMsg::StartGroup { dseq: 1, gseq: 1 }, &[]).unwrap();
     let relisted = d.group(1).order(2);
     s.bid(&a, &relisted, price(300, DENOM), collateral()).unwrap();
@@ -367,8 +371,8 @@ fn pause_and_close_group_close_orders_bids_and_leases_with_events() {
 
 #[test]
 fn a_contract_can_deploy_and_accept_bids() {
-    use leasehold_marketplace_tests::dapp::{ExecuteMsg as DappMsg, InstantiateMsg, dapp_contract};
     use cw_multi_test::Executor;
+    use leasehold_marketplace_tests::dapp::{ExecuteMsg as DappMsg, InstantiateMsg, dapp_contract};
     let mut s = Suite::new();
     let code = s.app.store_code(dapp_contract());
     let owner = s.account("dapp-owner", START);
@@ -376,12 +380,18 @@ fn a_contract_can_deploy_and_accept_bids() {
     let dapp = s.app.instantiate_contract(code, owner.clone(), &InstantiateMsg { market }, &[], "dapp", None).unwrap();
     let p = s.provider("p", cpu_provider_attrs("us"));
     let q = s.provider("q", cpu_provider_attrs("us"));
-    let msg = DappMsg::Deploy { dseq: 9, hash: leasehold_marketplace_tests::manifest_hash(9), groups: vec![cpu_group("web", 10, 1)] };
+    let msg = DappMsg::Deploy {
+        dseq: 9,
+        hash: leasehold_marketplace_tests::manifest_hash(9),
+        groups: vec![cpu_group("web", 10, 1)],
+    };
     s.app.execute_contract(owner.clone(), dapp.clone(), &msg, &[coin(1_500_000, DENOM)]).unwrap();
     let order = DeploymentId::new(dapp.as_str(), 9).group(1).order(1);
     s.bid(&p, &order, price(9, DENOM), collateral()).unwrap();
     s.bid(&q, &order, price(8, DENOM), collateral()).unwrap();
-    s.app.execute_contract(owner.clone(), dapp.clone(), &DappMsg::AcceptCheapest { order: order.clone() }, &[]).unwrap();
+    s.app
+        .execute_contract(owner.clone(), dapp.clone(), &DappMsg::AcceptCheapest { order: order.clone() }, &[])
+        .unwrap();
     assert_eq!(s.lease(&order.bid(q.as_str())).state, LeaseState::Active);
     s.advance(10);
     s.app.execute_contract(owner, dapp.clone(), &DappMsg::Close { dseq: 9 }, &[]).unwrap();

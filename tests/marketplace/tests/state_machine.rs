@@ -193,7 +193,10 @@ fn order_state_machine() {
             } else {
                 let before = w.snapshot();
                 let err = w.s.exec_market(&sender, &msg, &funds).expect_err(&label).to_string();
-                let ok = err.contains("not open") || err.contains("is active") || err.contains("is closed") || err.contains("lost");
+                let ok = err.contains("not open")
+                    || err.contains("is active")
+                    || err.contains("is closed")
+                    || err.contains("lost");
                 assert!(ok, "{label}: unexpected error {err}");
                 assert_eq!(before, w.snapshot(), "{label}: a refused message changed state");
             }
