@@ -32,6 +32,9 @@ pub enum ContractError {
     #[error("collateral {collateral} is below the minimum {minimum}")]
     CollateralTooLow { collateral: Coin, minimum: Coin },
 
+    #[error("{field}: {address:?} is not a valid address")]
+    InvalidAddress { field: String, address: String },
+
     #[error("dseq must not be zero")]
     ZeroDseq,
 

@@ -34,9 +34,12 @@ pub fn create(
     }
     check_hash(&hash)?;
     validate_groups(&groups)?;
-    for g in &groups {
+    for (i, g) in groups.iter().enumerate() {
         for auditor in g.requirements.signed_by.auditors() {
-            deps.api.addr_validate(auditor)?;
+            deps.api.addr_validate(auditor).map_err(|_| ContractError::InvalidAddress {
+                field: format!("groups[{i}].requirements.signed_by"),
+                address: auditor.to_string(),
+            })?;
         }
     }
     let params = PARAMS.load(deps.storage)?;
