@@ -165,7 +165,8 @@ fn non_payable_messages_refuse_funds() {
 fn params_are_validated_and_changes_evented() {
     let mut w = world();
     let admin = w.s.admin.clone();
-    let bad: Vec<(fn(&mut MarketParams), &str)> = vec![
+    type Mutation = fn(&mut MarketParams);
+    let bad: Vec<(Mutation, &str)> = vec![
         (|p| p.denoms.clear(), "params.denoms"),
         (|p| p.max_bids_per_order = 0, "max_bids_per_order"),
         (|p| p.max_bids_per_order = 501, "max_bids_per_order"),
