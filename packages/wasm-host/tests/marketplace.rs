@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{Chain, DENOM, NativeChain, To, USD, VmChain, addr, custom_events, event_attr};
+use common::{Chain, CustomEvents, DENOM, NativeChain, To, USD, VmChain, addr, custom_events, event_attr};
 use cosmwasm_std::{Coin, Event, coin};
 use leasehold_marketplace_tests::fixtures::{collateral, cpu_group, cpu_provider_attrs, gpu_group, gpu_provider_attrs};
 use leasehold_marketplace_tests::{manifest_hash, price};
@@ -159,7 +159,7 @@ fn scenario() -> Vec<Step> {
 /// What a run produced: per step the outcome and the custom events; then queries and balances.
 #[derive(Debug, PartialEq)]
 struct Trace {
-    steps: Vec<(String, Result<Vec<(String, Vec<(String, String)>)>, ()>)>,
+    steps: Vec<(String, Result<CustomEvents, ()>)>,
     queries: Vec<(String, Result<Value, ()>)>,
     balances: Vec<(String, String, u128)>,
 }
@@ -281,7 +281,7 @@ fn compiled_contracts_match_the_native_contracts() {
     assert_eq!(vm.balance(&vm.escrow.clone(), DENOM), native.balance(&native.escrow.clone(), DENOM));
 }
 
-type GasTrace = Vec<(String, Result<u64, String>, Vec<(String, Vec<(String, String)>)>)>;
+type GasTrace = Vec<(String, Result<u64, String>, CustomEvents)>;
 
 /// Per step: SDK gas (or the error) and the custom events.
 fn traced(mut vm: VmChain) -> GasTrace {

@@ -264,9 +264,11 @@ impl Chain for NativeChain {
     }
 }
 
+pub type CustomEvents = Vec<(String, Vec<(String, String)>)>;
+
 /// The `wasm-*` events of a call with their attributes sorted by key (wasmd sorts the
 /// attributes of events from successful wasm submessages; cw-multi-test does not), in order.
-pub fn custom_events(events: &[Event]) -> Vec<(String, Vec<(String, String)>)> {
+pub fn custom_events(events: &[Event]) -> CustomEvents {
     events
         .iter()
         .filter(|e| e.ty.starts_with("wasm-"))
