@@ -164,3 +164,80 @@ impl Querier for HostQuerier {
         (Ok(answer), gas)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keys;
+
+    const PREFIX_LEN: u64 = 33; // 0x03 | 32-byte address
+
+    fn sdk(info: GasInfo) -> u64 {
+        assert_eq!(info.cost, 0);
+        info.externally_used / crate::gas::GAS_MULTIPLIER
+    }
+
+    #[test]
+    fn storage_charges_sdk_kv_gas_on_the_full_wasm_store_key() {
+        let store = Store::new();
+        let meter = GasMeter::new(10_000_000);
+        let mut s = ContractStorage::new(store.clone(), &keys::contract_store(&[7; 32]), meter.clone());
+        let (r, g) = s.set(b"key", b"value");
+        r.unwrap();
+        assert_eq!(sdk(g), 2000 + 30 * (PREFIX_LEN + 3 + 5));
+        let (r, g) = s.get(b"key");
+        assert_eq!(r.unwrap(), Some(b"value".to_vec()));
+        assert_eq!(sdk(g), 1000 + 3 * (PREFIX_LEN + 3 + 5));
+        let (r, g) = s.get(b"nope");
+        assert_eq!(r.unwrap(), None);
+        assert_eq!(sdk(g), 1000 + 3 * (PREFIX_LEN + 4));
+        let (r, g) = s.set(b"kez", b"v");
+        r.unwrap();
+        assert_eq!(sdk(g), 2000 + 30 * (PREFIX_LEN + 3 + 1));
+        // The contract's data really lives under wasmd's key.
+        let mut full = b"wasm/".to_vec();
+        full.extend(keys::contract_store(&[7; 32]));
+        full.extend(b"key");
+        assert_eq!(store.get(&full), Some(b"value".to_vec()));
+
+        // Creating an iterator seeks to its first entry; each step pays for the entry it passes;
+        // the step that finds the end is free.
+        let first = 30 + 3 * (PREFIX_LEN + 3 + 5);
+        let second = 30 + 3 * (PREFIX_LEN + 3 + 1);
+        let (id, g) = s.scan(None, None, Order::Ascending);
+        let id = id.unwrap();
+        assert_eq!(sdk(g), first);
+        let (r, g) = s.next(id);
+        assert_eq!(r.unwrap(), Some((b"key".to_vec(), b"value".to_vec())));
+        assert_eq!(sdk(g), first);
+        let (r, g) = s.next(id);
+        assert_eq!(r.unwrap().map(|(k, _)| k), Some(b"kez".to_vec()));
+        assert_eq!(sdk(g), second);
+        let (r, g) = s.next(id);
+        assert_eq!(r.unwrap(), None);
+        assert_eq!(sdk(g), 0);
+        // An empty range still pays the flat seek.
+        let (_, g) = s.scan(Some(b"x"), Some(b"y"), Order::Descending);
+        assert_eq!(sdk(g), 30);
+        let (r, g) = s.remove(b"key");
+        r.unwrap();
+        assert_eq!(sdk(g), 1000);
+        assert!(matches!(s.next(99).0, Err(BackendError::IteratorDoesNotExist { .. })));
+
+        let total =
+            2 * 2000 + 30 * (PREFIX_LEN * 2 + 12) + 2000 + 3 * (PREFIX_LEN * 2 + 12) + first * 2 + second + 30 + 1000;
+        assert_eq!(meter.consumed(), total);
+    }
+
+    #[test]
+    fn storage_reports_out_of_gas_and_writes_nothing() {
+        let store = Store::new();
+        let meter = GasMeter::new(2500);
+        let mut s = ContractStorage::new(store.clone(), &keys::contract_store(&[1; 32]), meter.clone());
+        let (r, g) = s.set(b"k", b"a long value that costs more than the limit");
+        assert!(matches!(r, Err(BackendError::OutOfGas {})));
+        assert_eq!(g, GasInfo::free());
+        assert!(meter.is_out_of_gas());
+        assert_eq!(store.committed().len(), 0);
+    }
+}
