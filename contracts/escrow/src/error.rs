@@ -1,0 +1,87 @@
+//! Every error the escrow contract returns.
+
+use cosmwasm_std::StdError;
+use leasehold_types::ValidationError;
+use thiserror::Error;
+
+#[derive(Error, Debug)]
+pub enum ContractError {
+    #[error("{0}")]
+    Std(#[from] StdError),
+
+    #[error("invalid message: {0}")]
+    Validation(#[from] ValidationError),
+
+    #[error("{sender} is not allowed to {action}")]
+    Unauthorized { action: String, sender: String },
+
+    #[error("{action} does not accept funds")]
+    NonPayable { action: String },
+
+    #[error("invalid funds: {reason}")]
+    InvalidFunds { reason: String },
+
+    #[error("wrong denom: expected {expected}, found {found}")]
+    WrongDenom { expected: String, found: String },
+
+    #[error("escrow account {id} not found")]
+    AccountNotFound { id: String },
+
+    #[error("escrow account {id} already exists")]
+    AccountExists { id: String },
+
+    #[error("escrow account {id} is closed")]
+    AccountClosed { id: String },
+
+    #[error("escrow account {id} is overdrawn; deposit to reopen it")]
+    AccountOverdrawn { id: String },
+
+    #[error("escrow account {id} is a {scope} account; only deployment accounts fund payments")]
+    WrongScope { id: String, scope: String },
+
+    #[error("payment {id} not found")]
+    PaymentNotFound { id: String },
+
+    #[error("payment {id} already exists")]
+    PaymentExists { id: String },
+
+    #[error("payment rate must be greater than zero")]
+    ZeroRate {},
+
+    #[error("insufficient funds in {id}: balance {balance} does not fund one block at {needed}")]
+    InsufficientFunds { id: String, balance: String, needed: String },
+
+    #[error("escrow account {id} already has {max} depositor entries")]
+    TooManyDepositors { id: String, max: usize },
+
+    #[error("escrow account {id} already has {max} open payments")]
+    TooManyPayments { id: String, max: usize },
+
+    #[error("arithmetic overflow in {what}")]
+    Overflow { what: &'static str },
+
+    /// A ledger invariant does not hold. Never expected; the transaction is refused rather than
+    /// moving funds on a corrupt ledger.
+    #[error("escrow ledger inconsistency: {what}")]
+    Inconsistent { what: String },
+
+    #[error("cannot migrate {found} to {expected}")]
+    WrongContract { expected: String, found: String },
+
+    #[error("cannot migrate from version {from} to older version {to}")]
+    Downgrade { from: String, to: String },
+}
+
+impl ContractError {
+    pub(crate) fn unauthorized(action: &str, sender: impl ToString) -> Self {
+        Self::Unauthorized { action: action.to_string(), sender: sender.to_string() }
+    }
+
+    pub(crate) fn overflow(what: &'static str) -> Self {
+        Self::Overflow { what }
+    }
+
+    pub(crate) fn inconsistent(what: impl Into<String>) -> Self {
+        Self::Inconsistent { what: what.into() }
+    }
+}
