@@ -140,3 +140,9 @@ fn pinning_is_state_and_discounts_setup() {
     host.unpin(3).expect("unpin");
     assert!(!host.is_pinned(3).expect("read"));
 }
+
+#[test]
+fn the_host_can_move_to_a_dedicated_thread() {
+    fn assert_send<T: Send>() {}
+    assert_send::<WasmHost>();
+}

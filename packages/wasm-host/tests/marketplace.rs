@@ -133,6 +133,8 @@ fn scenario() -> Vec<Step> {
         ),
         step("cpu bids", "cpu", To::Market, bid(&d2.group(1).order(1), 10), vec![collateral()]),
         step("tenant leases web", "tenant", To::Market, ExecuteMsg::CreateLease { bid: web.clone() }, vec![]),
+        // The registry asks the market (a nested smart query) before deleting a provider.
+        step("cpu cannot leave while leased", "cpu", To::Registry, registry::ExecuteMsg::Delete {}, vec![]).fails(),
         step(
             "tenant closes the web lease (relist)",
             "tenant",
@@ -141,6 +143,7 @@ fn scenario() -> Vec<Step> {
             vec![],
         )
         .after(3),
+        step("cpu leaves the registry", "cpu", To::Registry, registry::ExecuteMsg::Delete {}, vec![]),
         step("tenant closes deployment 1", "tenant", To::Market, ExecuteMsg::CloseDeployment { dseq: 1 }, vec![])
             .after(2),
         step("closing it again is refused", "tenant", To::Market, ExecuteMsg::CloseDeployment { dseq: 1 }, vec![])
