@@ -56,15 +56,15 @@ has_check_wasm="$(node -e '
 # selected packages, so a contract that another one depends on with `features = ["library"]`
 # would be compiled without its entry points.
 for name in "${CONTRACTS[@]}"; do
-  log "cargo build leasehold-$name ($TARGET, release)"
-  RUSTFLAGS="-C link-arg=-s" cargo build --release --lib --locked --target "$TARGET" -p "leasehold-$name"
+  log "cargo build leasehold-$name ($TARGET, profile contract: release with opt-level z)"
+  RUSTFLAGS="-C link-arg=-s" cargo build --profile contract --lib --locked --target "$TARGET" -p "leasehold-$name"
 done
 
 # --- lower, size-check -----------------------------------------------------------------------
 mkdir -p "$ARTIFACTS"
 rm -f "$ARTIFACTS/checksums.txt"
 for name in "${CONTRACTS[@]}"; do
-  in="$TARGET_DIR/$TARGET/release/leasehold_$name.wasm"
+  in="$TARGET_DIR/$TARGET/contract/leasehold_$name.wasm"
   out="$ARTIFACTS/$name.wasm"
   [[ -f "$in" ]] || die "cargo produced no $in (is contracts/$name a cdylib?)"
   log "wasm-opt $name.wasm ($(stat -c %s "$in") bytes in)"
