@@ -6,13 +6,13 @@ use cosmwasm_std::{Addr, CosmosMsg, Event, Order as IterOrder, Response, StdResu
 use leasehold_types::escrow::AccountId;
 use leasehold_types::ids::BidId;
 use leasehold_types::market::{
-    Bid, BidState, Group, Lease, LeaseCloseReason, LeaseState, MarketParams, Order, OrderState,
+    Bid, BidState, Group, GroupState, Lease, LeaseCloseReason, LeaseState, MarketParams, Order, OrderState,
 };
 
 use crate::error::ContractError;
 use crate::escrow_msgs;
 use crate::events;
-use crate::state::{add_active_lease, bid_state_code, bids, leases, orders};
+use crate::state::{GROUPS, add_active_lease, bid_state_code, bids, leases, orders};
 use leasehold_types::dec_coin_string;
 
 /// Messages and events produced by a transition, turned into the `Response` at the end.
@@ -88,6 +88,30 @@ pub fn open_order(
             .add_attribute("expires_at", order.expires_at.to_string()),
     );
     Ok(order)
+}
+
+/// Halts an open group without closing it: `state` is `Paused` or `InsufficientFunds`, and a
+/// `group-paused` event says why (plus `extra` attributes). A group in any other state is left
+/// alone.
+pub fn halt_open_group(
+    store: &mut dyn Storage,
+    group: &mut Group,
+    state: GroupState,
+    reason: &str,
+    extra: &[(&str, String)],
+    fx: &mut Effects,
+) -> Result<(), ContractError> {
+    if group.state != GroupState::Open {
+        return Ok(());
+    }
+    group.state = state;
+    GROUPS.save(store, &group.id.storage_key(), group)?;
+    let event = events::group("group-paused", &group.id)
+        .add_attribute("reason", reason)
+        .add_attribute("state", crate::execute::state_name(&state))
+        .add_attributes(extra.iter().map(|(k, v)| (*k, v.clone())));
+    fx.event(event);
+    Ok(())
 }
 
 /// The bids of an order in one state, via the order/state index (bounded by the bid cap for

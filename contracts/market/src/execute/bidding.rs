@@ -12,7 +12,8 @@ use crate::error::ContractError;
 use crate::escrow_msgs;
 use crate::events;
 use crate::lifecycle::{
-    Effects, LeaseEnd, OrderCloseReason, close_order, create_lease as make_lease, end_open_bid, open_order, order_bids,
+    Effects, LeaseEnd, OrderCloseReason, close_order, create_lease as make_lease, end_open_bid, halt_open_group,
+    open_order, order_bids,
 };
 use crate::matching::{check_provider_qualifies, registered_provider};
 use crate::state::{ESCROW, GROUPS, PARAMS, REGISTRY, bids, orders};
@@ -196,11 +197,9 @@ pub fn close_lease(
             open_order(deps.storage, &mut group, &params, height, &mut fx)?;
             GROUPS.save(deps.storage, &group.id.storage_key(), &group)?;
         }
-    } else if group.state == GroupState::Open {
+    } else {
         // A provider walking away pauses the group; the tenant restarts it when ready.
-        group.state = GroupState::Paused;
-        GROUPS.save(deps.storage, &group.id.storage_key(), &group)?;
-        fx.event(events::group("group-paused", &group.id).add_attribute("reason", "provider_closed_lease"));
+        halt_open_group(deps.storage, &mut group, GroupState::Paused, "provider_closed_lease", &[], &mut fx)?;
     }
     Ok(fx.into_response("close_lease"))
 }
@@ -262,11 +261,7 @@ pub fn close_expired_order(
         &mut fx,
     )?;
     let mut group = load_group(deps.storage, &order_id.group())?;
-    if group.state == GroupState::Open {
-        group.state = GroupState::Paused;
-        GROUPS.save(deps.storage, &group.id.storage_key(), &group)?;
-        fx.event(events::group("group-paused", &group.id).add_attribute("reason", "order_expired"));
-    }
+    halt_open_group(deps.storage, &mut group, GroupState::Paused, "order_expired", &[], &mut fx)?;
     Ok(fx.into_response("close_expired_order").add_attribute("closed_by", info.sender))
 }
 
@@ -297,14 +292,6 @@ pub fn end_for_insufficient_funds(
         fx,
     )?;
     let mut group = load_group(deps.storage, &lease_id.group())?;
-    if group.state == GroupState::Open {
-        group.state = GroupState::InsufficientFunds;
-        GROUPS.save(deps.storage, &group.id.storage_key(), &group)?;
-        fx.event(
-            events::group("group-paused", &group.id)
-                .add_attribute("reason", "insufficient_funds")
-                .add_attribute("funded_until", funded_until.to_string()),
-        );
-    }
-    Ok(())
+    let funded = [("funded_until", funded_until.to_string())];
+    halt_open_group(deps.storage, &mut group, GroupState::InsufficientFunds, "insufficient_funds", &funded, fx)
 }

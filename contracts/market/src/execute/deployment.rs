@@ -167,6 +167,41 @@ fn invalid_state(group: &Group, action: &'static str) -> ContractError {
     ContractError::InvalidGroupState { id: group.id.to_string(), state: state_name(&group.state), action }
 }
 
+/// The two ways a tenant ends a group's current order: pause (restartable) or close (final).
+#[derive(Clone, Copy)]
+enum GroupEnd {
+    Pause,
+    Close,
+}
+
+fn end_group(
+    deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    dseq: u64,
+    gseq: u32,
+    how: GroupEnd,
+) -> Result<Response, ContractError> {
+    let (action, state, why, event) = match how {
+        GroupEnd::Pause => ("pause_group", GroupState::Paused, OrderCloseReason::GroupPaused, "group-paused"),
+        GroupEnd::Close => ("close_group", GroupState::Closed, OrderCloseReason::GroupClosed, "group-closed"),
+    };
+    ensure_no_funds(&info, action)?;
+    let mut group = owned_group(deps.storage, &info, dseq, gseq)?;
+    // Pause needs an open group; close needs anything but closed.
+    let refused = match how {
+        GroupEnd::Pause => group.state != GroupState::Open,
+        GroupEnd::Close => group.state == GroupState::Closed,
+    };
+    if refused {
+        return Err(invalid_state(&group, action));
+    }
+    let mut fx = Effects::default();
+    end_group_order(deps.storage, &mut group, state, why, env.block.height, &mut fx)?;
+    fx.event(events::group(event, &group.id).add_attribute("reason", "owner"));
+    Ok(fx.into_response(action))
+}
+
 pub fn pause_group(
     deps: DepsMut,
     env: Env,
@@ -174,22 +209,7 @@ pub fn pause_group(
     dseq: u64,
     gseq: u32,
 ) -> Result<Response, ContractError> {
-    ensure_no_funds(&info, "pause_group")?;
-    let mut group = owned_group(deps.storage, &info, dseq, gseq)?;
-    if group.state != GroupState::Open {
-        return Err(invalid_state(&group, "pause_group"));
-    }
-    let mut fx = Effects::default();
-    end_group_order(
-        deps.storage,
-        &mut group,
-        GroupState::Paused,
-        OrderCloseReason::GroupPaused,
-        env.block.height,
-        &mut fx,
-    )?;
-    fx.event(events::group("group-paused", &group.id).add_attribute("reason", "owner"));
-    Ok(fx.into_response("pause_group"))
+    end_group(deps, env, info, dseq, gseq, GroupEnd::Pause)
 }
 
 pub fn start_group(
@@ -220,20 +240,5 @@ pub fn close_group(
     dseq: u64,
     gseq: u32,
 ) -> Result<Response, ContractError> {
-    ensure_no_funds(&info, "close_group")?;
-    let mut group = owned_group(deps.storage, &info, dseq, gseq)?;
-    if group.state == GroupState::Closed {
-        return Err(invalid_state(&group, "close_group"));
-    }
-    let mut fx = Effects::default();
-    end_group_order(
-        deps.storage,
-        &mut group,
-        GroupState::Closed,
-        OrderCloseReason::GroupClosed,
-        env.block.height,
-        &mut fx,
-    )?;
-    fx.event(events::group("group-closed", &group.id).add_attribute("reason", "owner"));
-    Ok(fx.into_response("close_group"))
+    end_group(deps, env, info, dseq, gseq, GroupEnd::Close)
 }
