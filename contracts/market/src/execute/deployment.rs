@@ -145,7 +145,11 @@ pub fn close(deps: DepsMut, env: Env, info: MessageInfo, dseq: u64) -> Result<Re
             height,
             &mut fx,
         )?;
-        fx.event(events::group("group-closed", &group.id).add_attribute("reason", "deployment_closed"));
+        fx.event(
+            events::group("group-closed", &group.id)
+                .add_attribute("reason", "deployment_closed")
+                .add_attribute("state", "closed"),
+        );
     }
     d.state = DeploymentState::Closed;
     d.closed_at = Some(height);
@@ -198,7 +202,9 @@ fn end_group(
     }
     let mut fx = Effects::default();
     end_group_order(deps.storage, &mut group, state, why, env.block.height, &mut fx)?;
-    fx.event(events::group(event, &group.id).add_attribute("reason", "owner"));
+    fx.event(
+        events::group(event, &group.id).add_attribute("reason", "owner").add_attribute("state", state_name(&state)),
+    );
     Ok(fx.into_response(action))
 }
 
