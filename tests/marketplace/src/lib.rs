@@ -70,6 +70,32 @@ pub fn default_params() -> MarketParams {
     }
 }
 
+/// Escrow parameters used by the tests: 2 % take on `ulease`, 10 % on other denoms.
+pub fn default_escrow_params(community_pool: &str) -> EscrowParams {
+    EscrowParams {
+        take_rates: vec![TakeRate { denom: DENOM.into(), rate: Decimal::percent(2) }],
+        default_take_rate: Decimal::percent(10),
+        community_pool: community_pool.to_string(),
+    }
+}
+
+/// The market's instantiate message as the tests deploy it.
+pub fn market_instantiate_msg(
+    admin: &str,
+    pool: &str,
+    params: MarketParams,
+    escrow_code_id: u64,
+    provider_code_id: u64,
+) -> market::InstantiateMsg {
+    market::InstantiateMsg {
+        admin: Some(admin.to_string()),
+        params,
+        escrow_code_id,
+        escrow_params: default_escrow_params(pool),
+        provider_code_id,
+    }
+}
+
 pub struct Suite {
     pub app: LeaseApp,
     pub market: Addr,
@@ -100,17 +126,7 @@ impl Suite {
         let market_code = app.store_code(market_contract());
         let escrow_code = app.store_code(escrow_contract());
         let provider_code = app.store_code(provider_contract());
-        let init = market::InstantiateMsg {
-            admin: Some(admin.to_string()),
-            params,
-            escrow_code_id: escrow_code,
-            escrow_params: EscrowParams {
-                take_rates: vec![TakeRate { denom: DENOM.into(), rate: Decimal::percent(2) }],
-                default_take_rate: Decimal::percent(10),
-                community_pool: pool.to_string(),
-            },
-            provider_code_id: provider_code,
-        };
+        let init = market_instantiate_msg(admin.as_str(), pool.as_str(), params, escrow_code, provider_code);
         let market = app
             .instantiate_contract(market_code, admin.clone(), &init, &[], "leasehold-market", Some(admin.to_string()))
             .expect("market instantiates");

@@ -7,13 +7,12 @@
 use std::path::PathBuf;
 
 use cosmwasm_std::testing::mock_env;
-use cosmwasm_std::{Addr, Api, BlockInfo, CanonicalAddr, Coin, Decimal, Empty, Event, StdResult, Storage, Uint256};
+use cosmwasm_std::{Addr, Api, BlockInfo, CanonicalAddr, Coin, Empty, Event, StdResult, Storage};
 use cw_multi_test::{
     AddressGenerator, App, AppBuilder, BankKeeper, BankSudo, ContractWrapper, Executor, IntoBech32, MockApiBech32,
     SudoMsg, WasmKeeper,
 };
-use leasehold_types::escrow::{EscrowParams, TakeRate};
-use leasehold_types::market::{self as mkt, DenomParams, MarketParams};
+use leasehold_types::market as mkt;
 use leasehold_wasm_host::WasmHost;
 use serde_json::Value;
 
@@ -43,34 +42,16 @@ pub enum To {
     Registry,
 }
 
+/// The market instantiate message both chains use.
 pub fn market_instantiate_msg(admin: &str, pool: &str) -> mkt::InstantiateMsg {
-    mkt::InstantiateMsg {
-        admin: Some(admin.to_string()),
-        params: MarketParams {
-            denoms: vec![
-                DenomParams {
-                    denom: DENOM.into(),
-                    min_deposit: Uint256::from(1_000_000u128),
-                    bid_min_deposit: Uint256::from(500_000u128),
-                },
-                DenomParams {
-                    denom: USD.into(),
-                    min_deposit: Uint256::from(1_000_000u128),
-                    bid_min_deposit: Uint256::from(500_000u128),
-                },
-            ],
-            max_bids_per_order: 5,
-            bidding_window: 10,
-            order_expiry: 100,
-        },
-        escrow_code_id: 2,
-        escrow_params: EscrowParams {
-            take_rates: vec![TakeRate { denom: DENOM.into(), rate: Decimal::percent(2) }],
-            default_take_rate: Decimal::percent(10),
-            community_pool: pool.to_string(),
-        },
-        provider_code_id: 3,
-    }
+    // Code ids: market 1, escrow 2, provider 3 (the order both chains store them in).
+    leasehold_marketplace_tests::market_instantiate_msg(
+        admin,
+        pool,
+        leasehold_marketplace_tests::default_params(),
+        2,
+        3,
+    )
 }
 
 /// A marketplace on some chain.
