@@ -136,7 +136,4 @@ pub enum ContractError {
 
     #[error("arithmetic overflow")]
     Overflow,
-
-    #[error("cannot migrate from {from} to older version {to}")]
-    Downgrade { from: String, to: String },
 }

@@ -226,3 +226,24 @@ fn lease_close_reasons_follow_the_akash_ranges() {
         assert_eq!(reason.is_provider_reason(), provider_may);
     }
 }
+
+#[test]
+fn migrations_refuse_foreign_code_and_keep_state() {
+    use cw_multi_test::Executor;
+    let mut w = world();
+    let admin = w.s.admin.clone();
+    let market = w.s.market.clone();
+    let msg = leasehold_types::market::MigrateMsg {};
+    // Migrating the market onto the escrow's code is refused (different contract name).
+    let escrow_code = w.s.escrow_code;
+    let err = w.s.app.migrate_contract(admin.clone(), market.clone(), &msg, escrow_code).unwrap_err().to_string();
+    assert!(err.to_lowercase().contains("contract"), "{err}");
+    // Only the admin may migrate; the same version migrates and keeps every deployment.
+    let market_code = w.s.market_code;
+    let t = w.tenant.clone();
+    assert!(w.s.app.migrate_contract(t.clone(), market.clone(), &msg, market_code).is_err());
+    let before = snapshot(&w);
+    let res = w.s.app.migrate_contract(admin, market, &msg, market_code).unwrap();
+    assert!(res.events.iter().any(|e| e.attributes.iter().any(|a| a.key == "from_version")));
+    assert_eq!(before, snapshot(&w));
+}
