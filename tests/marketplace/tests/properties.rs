@@ -262,6 +262,87 @@ impl Sim {
         Ok(())
     }
 
+    /// Every secondary-index listing equals filtering the primary listing (Akash support#416:
+    /// an index said `active` while the record said `closed`). Pages through with small limits.
+    fn check_indexes(&self) -> Result<(), TestCaseError> {
+        use leasehold_types::market::{Bid, BidState, BidsResponse, Lease};
+        let all_bids = |provider: Option<String>, state: Option<BidState>| -> Vec<Bid> {
+            let mut out: Vec<Bid> = Vec::new();
+            loop {
+                let start_after = out.last().map(|b| b.id.clone());
+                let page: BidsResponse = self.s.query_market(&QueryMsg::Bids {
+                    order: None,
+                    provider: provider.clone(),
+                    state,
+                    start_after,
+                    limit: Some(3),
+                });
+                if page.bids.is_empty() {
+                    return out;
+                }
+                out.extend(page.bids);
+            }
+        };
+        let all_leases = |owner: Option<String>, provider: Option<String>, state: Option<LeaseState>| -> Vec<Lease> {
+            let mut out: Vec<Lease> = Vec::new();
+            loop {
+                let start_after = out.last().map(|l| l.id.clone());
+                let page: LeasesResponse = self.s.query_market(&QueryMsg::Leases {
+                    owner: owner.clone(),
+                    provider: provider.clone(),
+                    state,
+                    start_after,
+                    limit: Some(3),
+                });
+                if page.leases.is_empty() {
+                    return out;
+                }
+                out.extend(page.leases);
+            }
+        };
+        let bids = all_bids(None, None);
+        let leases = all_leases(None, None, None);
+        let sorted = |mut v: Vec<String>| {
+            v.sort();
+            v
+        };
+        for state in [BidState::Open, BidState::Active, BidState::Lost, BidState::Closed] {
+            let via_index: Vec<String> = all_bids(None, Some(state)).iter().map(|b| b.id.to_string()).collect();
+            let primary: Vec<String> = bids.iter().filter(|b| b.state == state).map(|b| b.id.to_string()).collect();
+            prop_assert_eq!(sorted(via_index), sorted(primary), "bids by state");
+            for p in &self.providers {
+                let via_index: Vec<String> =
+                    all_bids(Some(p.to_string()), Some(state)).iter().map(|b| b.id.to_string()).collect();
+                let primary: Vec<String> = bids
+                    .iter()
+                    .filter(|b| b.state == state && b.id.provider == p.as_str())
+                    .map(|b| b.id.to_string())
+                    .collect();
+                prop_assert_eq!(sorted(via_index), sorted(primary), "bids by provider and state");
+            }
+        }
+        for state in [LeaseState::Active, LeaseState::InsufficientFunds, LeaseState::Closed] {
+            let via_index: Vec<String> = all_leases(None, None, Some(state)).iter().map(|l| l.id.to_string()).collect();
+            let primary: Vec<String> = leases.iter().filter(|l| l.state == state).map(|l| l.id.to_string()).collect();
+            prop_assert_eq!(sorted(via_index), sorted(primary), "leases by state");
+        }
+        for p in &self.providers {
+            let via_index: Vec<String> =
+                all_leases(None, Some(p.to_string()), None).iter().map(|l| l.id.to_string()).collect();
+            let primary: Vec<String> =
+                leases.iter().filter(|l| l.id.provider == p.as_str()).map(|l| l.id.to_string()).collect();
+            prop_assert_eq!(sorted(via_index), sorted(primary), "leases by provider");
+        }
+        for t in &self.tenants {
+            let via_owner: Vec<String> =
+                all_leases(Some(t.to_string()), None, None).iter().map(|l| l.id.to_string()).collect();
+            let primary: Vec<String> =
+                leases.iter().filter(|l| l.id.owner == t.as_str()).map(|l| l.id.to_string()).collect();
+            prop_assert_eq!(sorted(via_owner), sorted(primary), "leases by owner");
+        }
+        Ok(())
+    }
+
     /// The invariants, checked after every step.
     fn check(&mut self) -> Result<(), TestCaseError> {
         self.settle_overdrawn()?;
@@ -320,6 +401,7 @@ proptest! {
             sim.apply(st);
             sim.check()?;
         }
+        sim.check_indexes()?;
         // Close everything: the escrow must end empty (bid collateral aside, which is
         // refunded with each bid) and the tenants whole but for what providers earned.
         for d in 0..sim.deployments.len() {
