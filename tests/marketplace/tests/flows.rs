@@ -397,3 +397,26 @@ fn a_contract_can_deploy_and_accept_bids() {
     s.app.execute_contract(owner, dapp.clone(), &DappMsg::Close { dseq: 9 }, &[]).unwrap();
     assert_eq!(s.balance(&dapp, DENOM), 1_500_000 - 80, "the contract is refunded as the deployment owner");
 }
+
+#[test]
+fn a_lease_the_escrow_cannot_fund_for_one_block_is_refused_and_changes_nothing() {
+    let mut s = Suite::new();
+    let tenant = s.account("tenant", START);
+    let p = s.provider("p", cpu_provider_attrs("us"));
+    let q = s.provider("q", cpu_provider_attrs("us"));
+    // Ceiling 2,000,000 per block; the deposit (the minimum) funds less than one block.
+    s.create_deployment(&tenant, 1, vec![cpu_group("big", 2_000_000, 1)], coin(1_000_000, DENOM), false).unwrap();
+    let order = DeploymentId::new(tenant.as_str(), 1).group(1).order(1);
+    s.bid(&p, &order, price(1_500_000, DENOM), collateral()).unwrap();
+    s.bid(&q, &order, price(1_600_000, DENOM), collateral()).unwrap();
+    let err = s.create_lease(&tenant, &order.bid(p.as_str())).unwrap_err().to_string();
+    assert!(err.to_lowercase().contains("insufficient"), "{err}");
+    assert_eq!(s.order(&order).order.state, OrderState::Open);
+    assert_eq!(s.order(&order).order.open_bids, 2);
+    assert_eq!(s.bid_state(&order.bid(q.as_str())).state, BidState::Open, "no bid was lost");
+    assert_eq!(s.balance(&q, DENOM), START - 500_000, "collateral still held");
+    // A top-up makes the same lease possible.
+    s.deposit(&tenant, &order.deployment(), coin(1_000_000, DENOM)).unwrap();
+    s.create_lease(&tenant, &order.bid(p.as_str())).unwrap();
+    assert_eq!(s.balance(&q, DENOM), START, "loser refunded once the lease exists");
+}
