@@ -7,9 +7,10 @@ use cw2::{get_contract_version, set_contract_version};
 use leasehold_types::escrow::{ConfigResponse, ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg};
 
 use crate::error::ContractError;
-use crate::execute::{self, nonpayable, validate_params};
+use crate::execute::{self, validate_params};
 use crate::query;
 use crate::state::CONFIG;
+use leasehold_types::funds::nonpayable;
 
 pub const CONTRACT_NAME: &str = "crates.io:leasehold-escrow";
 pub const CONTRACT_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -100,6 +101,7 @@ mod tests {
     use cosmwasm_std::testing::{message_info, mock_dependencies, mock_env};
     use cosmwasm_std::{Decimal, coins, from_json};
     use leasehold_types::escrow::EscrowParams;
+    use leasehold_types::funds::FundsError;
 
     use super::*;
 
@@ -128,7 +130,7 @@ mod tests {
         assert_eq!(cfg.admin, None);
 
         let err = instantiate(deps.as_mut(), mock_env(), message_info(&creator, &coins(1, "uact")), msg).unwrap_err();
-        assert!(matches!(err, ContractError::NonPayable { .. }));
+        assert!(matches!(err, ContractError::Funds(FundsError::NonPayable { .. })));
 
         migrate(deps.as_mut(), mock_env(), MigrateMsg {}).unwrap();
         set_contract_version(deps.as_mut().storage, CONTRACT_NAME, "999.0.0").unwrap();

@@ -2,6 +2,7 @@
 
 use cosmwasm_std::StdError;
 use leasehold_types::ValidationError;
+use leasehold_types::funds::FundsError;
 use thiserror::Error;
 
 #[derive(Error, Debug)]
@@ -15,11 +16,8 @@ pub enum ContractError {
     #[error("{sender} is not allowed to {action}")]
     Unauthorized { action: String, sender: String },
 
-    #[error("{action} does not accept funds")]
-    NonPayable { action: String },
-
-    #[error("invalid funds: {reason}")]
-    InvalidFunds { reason: String },
+    #[error("{0}")]
+    Funds(#[from] FundsError),
 
     #[error("wrong denom: expected {expected}, found {found}")]
     WrongDenom { expected: String, found: String },

@@ -8,6 +8,7 @@ use leasehold_types::escrow::{
     Account, AccountId, AccountScope, AccountState, ConfigResponse, Depositor, EscrowHookMsg, EscrowParams,
     MAX_DEPOSITORS, MAX_PAYMENTS, MAX_XID_LEN, MarketHookExecuteMsg, Payment, PaymentId, PaymentState,
 };
+use leasehold_types::funds::{nonpayable, one_coin};
 use leasehold_types::validation::check_text;
 use leasehold_types::{ValidationError, validation};
 
@@ -18,25 +19,6 @@ use crate::state::{ACCOUNTS, CONFIG, DEPOSITORS, OPEN_PAYMENTS, PAYEE_PAYMENTS, 
 // ---------------------------------------------------------------------------------------------
 // Checks shared by the handlers
 // ---------------------------------------------------------------------------------------------
-
-/// Refuses attached funds (the `cw_utils::nonpayable` rule).
-pub(crate) fn nonpayable(info: &MessageInfo, action: &str) -> Result<(), ContractError> {
-    if info.funds.is_empty() { Ok(()) } else { Err(ContractError::NonPayable { action: action.to_string() }) }
-}
-
-/// Exactly one coin with a non-zero amount.
-fn one_coin(info: &MessageInfo) -> Result<Coin, ContractError> {
-    match info.funds.as_slice() {
-        [] => Err(ContractError::InvalidFunds { reason: "no coin attached; send exactly one coin".into() }),
-        [coin] if coin.amount.is_zero() => {
-            Err(ContractError::InvalidFunds { reason: format!("zero amount of {}", coin.denom) })
-        }
-        [coin] => Ok(coin.clone()),
-        more => {
-            Err(ContractError::InvalidFunds { reason: format!("{} coins attached; send exactly one coin", more.len()) })
-        }
-    }
-}
 
 fn only_market(cfg: &ConfigResponse, info: &MessageInfo, action: &str) -> Result<(), ContractError> {
     if info.sender == cfg.market { Ok(()) } else { Err(ContractError::unauthorized(action, &info.sender)) }
@@ -280,7 +262,7 @@ pub fn open_account(
     only_market(&cfg, &info, "open_account")?;
     check_account_id(&id)?;
     let owner = deps.api.addr_validate(&owner)?;
-    let coin = one_coin(&info)?;
+    let coin = one_coin(&info, "open_account")?;
     settlement::whole(coin.amount)?;
     let key = id.key();
     if ACCOUNTS.has(deps.storage, &key) {
@@ -326,7 +308,7 @@ pub fn deposit(deps: DepsMut, env: Env, info: MessageInfo, id: AccountId) -> Res
     if account.state == AccountState::Closed {
         return Err(ContractError::AccountClosed { id: id.to_string() });
     }
-    let coin = one_coin(&info)?;
+    let coin = one_coin(&info, "deposit")?;
     if coin.denom != account.denom {
         return Err(ContractError::WrongDenom { expected: account.denom, found: coin.denom });
     }
@@ -605,6 +587,7 @@ mod tests {
     use cosmwasm_std::testing::{MockApi, MockQuerier, MockStorage, message_info, mock_dependencies, mock_env};
     use cosmwasm_std::{Decimal, coin, coins};
     use leasehold_types::escrow::InstantiateMsg;
+    use leasehold_types::funds::FundsError;
 
     use super::*;
     use crate::contract::{execute, instantiate};
@@ -673,7 +656,10 @@ mod tests {
         for (sender, msg, action) in cases {
             for funds in [coins(1, DENOM), vec![coin(0, DENOM)], vec![coin(1, DENOM), coin(1, "uakt")]] {
                 let err = execute(c.deps.as_mut(), mock_env(), message_info(&sender, &funds), msg.clone()).unwrap_err();
-                assert!(matches!(&err, ContractError::NonPayable { action: a } if a == action), "{action}: {err}");
+                assert!(
+                    matches!(&err, ContractError::Funds(FundsError::NonPayable { action: a }) if a == action),
+                    "{action}: {err}"
+                );
             }
             // and succeeds without
             execute(c.deps.as_mut(), mock_env(), message_info(&sender, &[]), msg).unwrap();
@@ -695,7 +681,15 @@ mod tests {
                 vec![coin(0, DENOM), coin(0, "uakt")],
             ] {
                 let err = execute(c.deps.as_mut(), mock_env(), message_info(&sender, &funds), msg.clone()).unwrap_err();
-                assert!(matches!(err, ContractError::InvalidFunds { .. }), "{funds:?}: {err}");
+                assert!(
+                    matches!(
+                        err,
+                        ContractError::Funds(
+                            FundsError::NoCoin { .. } | FundsError::TooManyCoins { .. } | FundsError::ZeroAmount { .. }
+                        )
+                    ),
+                    "{funds:?}: {err}"
+                );
             }
             execute(c.deps.as_mut(), mock_env(), message_info(&sender, &coins(1, DENOM)), msg).unwrap();
         }

@@ -11,13 +11,14 @@ use leasehold_escrow::msg::{
     AccountId, AccountState, EscrowHookMsg, EscrowParams, ExecuteMsg, InstantiateMsg, MAX_DEPOSITORS, MAX_PAYMENTS,
     MigrateMsg, PaymentId, PaymentState, TakeRate,
 };
+use leasehold_types::funds::FundsError;
 
 fn unauthorized(action: &str, sender: &Addr) -> ContractError {
     ContractError::Unauthorized { action: action.into(), sender: sender.to_string() }
 }
 
 fn nonpayable(action: &str) -> ContractError {
-    ContractError::NonPayable { action: action.into() }
+    ContractError::Funds(FundsError::NonPayable { action: action.into() })
 }
 
 /// Sum over the given accounts of `deposited - refunded - paid to payees - take`, which must

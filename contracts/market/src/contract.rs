@@ -12,6 +12,7 @@ use leasehold_types::{escrow, provider};
 use crate::error::ContractError;
 use crate::state::{ADMIN, ESCROW, PARAMS, REGISTRY};
 use crate::{execute, query};
+use leasehold_types::funds::nonpayable;
 
 pub const CONTRACT_NAME: &str = "crates.io:leasehold-market";
 pub const CONTRACT_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -22,7 +23,7 @@ pub const REPLY_REGISTRY: u64 = 2;
 
 #[cfg_attr(not(feature = "library"), entry_point)]
 pub fn instantiate(deps: DepsMut, env: Env, info: MessageInfo, msg: InstantiateMsg) -> Result<Response, ContractError> {
-    execute::ensure_no_funds(&info, "instantiate")?;
+    nonpayable(&info, "instantiate")?;
     msg.params.validate()?;
     let admin = msg.admin.as_deref().map(|a| deps.api.addr_validate(a)).transpose()?;
     cw2::set_contract_version(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
@@ -56,6 +57,7 @@ pub fn instantiate(deps: DepsMut, env: Env, info: MessageInfo, msg: InstantiateM
 
 #[cfg_attr(not(feature = "library"), entry_point)]
 pub fn execute(deps: DepsMut, env: Env, info: MessageInfo, msg: ExecuteMsg) -> Result<Response, ContractError> {
+    use execute::deployment::GroupEnd;
     use execute::{bidding, deployment, hooks, params};
     match msg {
         ExecuteMsg::CreateDeployment { dseq, hash, groups, auto_match } => {
@@ -63,9 +65,9 @@ pub fn execute(deps: DepsMut, env: Env, info: MessageInfo, msg: ExecuteMsg) -> R
         }
         ExecuteMsg::UpdateDeployment { dseq, hash } => deployment::update(deps, info, dseq, hash),
         ExecuteMsg::CloseDeployment { dseq } => deployment::close(deps, env, info, dseq),
-        ExecuteMsg::PauseGroup { dseq, gseq } => deployment::pause_group(deps, env, info, dseq, gseq),
+        ExecuteMsg::PauseGroup { dseq, gseq } => deployment::end_group(deps, env, info, dseq, gseq, GroupEnd::Pause),
         ExecuteMsg::StartGroup { dseq, gseq } => deployment::start_group(deps, env, info, dseq, gseq),
-        ExecuteMsg::CloseGroup { dseq, gseq } => deployment::close_group(deps, env, info, dseq, gseq),
+        ExecuteMsg::CloseGroup { dseq, gseq } => deployment::end_group(deps, env, info, dseq, gseq, GroupEnd::Close),
         ExecuteMsg::CreateBid { order, price } => bidding::create_bid(deps, env, info, order, price),
         ExecuteMsg::CloseBid { bid } => bidding::close_bid(deps, env, info, bid),
         ExecuteMsg::CreateLease { bid } => bidding::create_lease(deps, env, info, bid),

@@ -1,5 +1,6 @@
 use cosmwasm_std::{Coin, StdError};
 use leasehold_types::ValidationError;
+use leasehold_types::funds::FundsError;
 use thiserror::Error;
 
 /// Every way a market message can fail. Each failure leaves state unchanged.
@@ -14,11 +15,8 @@ pub enum ContractError {
     #[error("unauthorized: {sender} may not {action}")]
     Unauthorized { action: &'static str, sender: String },
 
-    #[error("{action} accepts no funds")]
-    NonPayable { action: &'static str },
-
-    #[error("{action} needs exactly one coin attached, got {count}")]
-    ExpectedOneCoin { action: &'static str, count: usize },
+    #[error("{0}")]
+    Funds(#[from] FundsError),
 
     #[error("denom {denom} is not accepted by the market")]
     DenomNotAllowed { denom: String },

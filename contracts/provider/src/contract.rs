@@ -4,6 +4,8 @@
 use cosmwasm_std::entry_point;
 use cosmwasm_std::{Binary, Deps, DepsMut, Env, MessageInfo, Response, to_json_binary};
 
+use leasehold_types::funds::nonpayable;
+
 use crate::error::ContractError;
 use crate::msg::{ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg};
 use crate::state::MARKET;
@@ -14,12 +16,6 @@ pub const CONTRACT_NAME: &str = "crates.io:leasehold-provider";
 /// cw2 contract version.
 pub const CONTRACT_VERSION: &str = env!("CARGO_PKG_VERSION");
 
-/// Refuses attached funds: nothing in this contract is payable, and funds sent here would be
-/// locked for good.
-pub(crate) fn nonpayable(info: &MessageInfo) -> Result<(), ContractError> {
-    if info.funds.is_empty() { Ok(()) } else { Err(ContractError::NonPayable) }
-}
-
 #[cfg_attr(not(feature = "library"), entry_point)]
 pub fn instantiate(
     deps: DepsMut,
@@ -27,7 +23,7 @@ pub fn instantiate(
     info: MessageInfo,
     msg: InstantiateMsg,
 ) -> Result<Response, ContractError> {
-    nonpayable(&info)?;
+    nonpayable(&info, "instantiate")?;
     cw2::set_contract_version(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
     let market = match msg.market {
         Some(market) => deps.api.addr_validate(&market)?,
@@ -39,7 +35,15 @@ pub fn instantiate(
 
 #[cfg_attr(not(feature = "library"), entry_point)]
 pub fn execute(deps: DepsMut, env: Env, info: MessageInfo, msg: ExecuteMsg) -> Result<Response, ContractError> {
-    nonpayable(&info)?;
+    // Nothing in this contract is payable: funds sent here would be locked for good.
+    let action = match &msg {
+        ExecuteMsg::Register { .. } => "register",
+        ExecuteMsg::Update { .. } => "update",
+        ExecuteMsg::Delete {} => "delete",
+        ExecuteMsg::SignAttributes { .. } => "sign_attributes",
+        ExecuteMsg::DeleteAttributes { .. } => "delete_attributes",
+    };
+    nonpayable(&info, action)?;
     match msg {
         ExecuteMsg::Register { host_uri, attributes, info: contact } => {
             execute::register(deps, env, info, host_uri, attributes, contact)

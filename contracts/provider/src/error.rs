@@ -1,5 +1,6 @@
 use cosmwasm_std::{Addr, StdError};
 use leasehold_types::ValidationError;
+use leasehold_types::funds::FundsError;
 use thiserror::Error;
 
 #[derive(Error, Debug)]
@@ -10,8 +11,8 @@ pub enum ContractError {
     #[error("{0}")]
     Validation(#[from] ValidationError),
 
-    #[error("this contract accepts no funds")]
-    NonPayable,
+    #[error("{0}")]
+    Funds(#[from] FundsError),
 
     #[error("the sender is already registered as a provider")]
     AlreadyRegistered,

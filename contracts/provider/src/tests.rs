@@ -11,6 +11,7 @@ use crate::msg::{
     Provider, ProviderInfo, ProvidersResponse, QueryMsg,
 };
 use leasehold_types::attributes::MAX_ATTRIBUTES;
+use leasehold_types::funds::FundsError;
 use leasehold_types::pagination::{DEFAULT_LIMIT, MAX_LIMIT};
 use leasehold_types::{Attribute, ValidationError};
 
@@ -144,7 +145,7 @@ fn instantiate_refuses_funds() {
     let mut deps = mock_dependencies();
     let info = message_info(&addr("market"), &coins(1, "ulease"));
     let err = instantiate(deps.as_mut(), mock_env(), info, InstantiateMsg { market: None }).unwrap_err();
-    assert!(matches!(err, ContractError::NonPayable));
+    assert!(matches!(err, ContractError::Funds(FundsError::NonPayable { .. })));
 }
 
 #[test]
@@ -185,7 +186,10 @@ fn every_execute_refuses_funds() {
             for funds in [coins(1, "ulease"), coins(5, "uother")] {
                 let info = message_info(&addr(sender), &funds);
                 let err = execute(deps.as_mut(), mock_env(), info, msg.clone()).unwrap_err();
-                assert!(matches!(err, ContractError::NonPayable), "{msg:?} from {sender}: {err:?}");
+                assert!(
+                    matches!(err, ContractError::Funds(FundsError::NonPayable { .. })),
+                    "{msg:?} from {sender}: {err:?}"
+                );
             }
         }
     }

@@ -11,6 +11,7 @@
 
 pub mod attributes;
 pub mod escrow;
+pub mod funds;
 pub mod ids;
 pub mod market;
 pub mod pagination;

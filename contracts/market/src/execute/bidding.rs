@@ -5,9 +5,7 @@ use leasehold_types::escrow::AccountId;
 use leasehold_types::ids::{BidId, LeaseId, OrderId};
 use leasehold_types::market::{Bid, BidState, GroupState, LeaseCloseReason, LeaseState, Order, OrderState};
 
-use super::{
-    ensure_no_funds, load_active_deployment, load_bid, load_group, load_lease, load_order, one_coin, state_name,
-};
+use super::{load_active_deployment, load_bid, load_group, load_lease, load_order, state_name};
 use crate::error::ContractError;
 use crate::escrow_msgs;
 use crate::events;
@@ -18,6 +16,7 @@ use crate::lifecycle::{
 use crate::matching::{check_provider_qualifies, registered_provider};
 use crate::state::{ESCROW, GROUPS, PARAMS, REGISTRY, bids, orders};
 use leasehold_types::dec_coin_string;
+use leasehold_types::funds::{nonpayable, one_coin};
 
 fn ensure_open(order: &Order) -> Result<(), ContractError> {
     if order.state != OrderState::Open {
@@ -106,7 +105,7 @@ pub fn create_bid(
 }
 
 pub fn close_bid(deps: DepsMut, env: Env, info: MessageInfo, bid_id: BidId) -> Result<Response, ContractError> {
-    ensure_no_funds(&info, "close_bid")?;
+    nonpayable(&info, "close_bid")?;
     if info.sender.as_str() != bid_id.provider {
         return Err(ContractError::Unauthorized { action: "close this bid", sender: info.sender.to_string() });
     }
@@ -124,7 +123,7 @@ pub fn close_bid(deps: DepsMut, env: Env, info: MessageInfo, bid_id: BidId) -> R
 }
 
 pub fn create_lease(deps: DepsMut, env: Env, info: MessageInfo, bid_id: BidId) -> Result<Response, ContractError> {
-    ensure_no_funds(&info, "create_lease")?;
+    nonpayable(&info, "create_lease")?;
     if info.sender.as_str() != bid_id.owner {
         return Err(ContractError::Unauthorized {
             action: "accept a bid on this order",
@@ -153,7 +152,7 @@ pub fn close_lease(
     lease_id: LeaseId,
     reason: Option<LeaseCloseReason>,
 ) -> Result<Response, ContractError> {
-    ensure_no_funds(&info, "close_lease")?;
+    nonpayable(&info, "close_lease")?;
     let sender = info.sender.as_str();
     let by_tenant = sender == lease_id.owner;
     let by_provider = sender == lease_id.provider;
@@ -205,7 +204,7 @@ pub fn close_lease(
 }
 
 pub fn match_order(deps: DepsMut, env: Env, info: MessageInfo, order_id: OrderId) -> Result<Response, ContractError> {
-    ensure_no_funds(&info, "match_order")?;
+    nonpayable(&info, "match_order")?;
     let deployment = load_active_deployment(deps.storage, &order_id.deployment())?;
     if !deployment.auto_match {
         return Err(ContractError::AutoMatchDisabled { id: deployment.id.to_string() });
@@ -241,7 +240,7 @@ pub fn close_expired_order(
     info: MessageInfo,
     order_id: OrderId,
 ) -> Result<Response, ContractError> {
-    ensure_no_funds(&info, "close_expired_order")?;
+    nonpayable(&info, "close_expired_order")?;
     let order = load_order(deps.storage, &order_id)?;
     ensure_open(&order)?;
     let height = env.block.height;

@@ -6,12 +6,13 @@ use leasehold_types::ids::{DeploymentId, GroupId};
 use leasehold_types::market::{Deployment, DeploymentState, Group, GroupState, HASH_LEN, LeaseCloseReason};
 use leasehold_types::resources::{GroupSpec, validate_groups};
 
-use super::{ensure_no_funds, load_active_deployment, load_group, load_order, one_coin, state_name};
+use super::{load_active_deployment, load_group, load_order, state_name};
 use crate::error::ContractError;
 use crate::escrow_msgs;
 use crate::events;
 use crate::lifecycle::{Effects, LeaseEnd, OrderCloseReason, close_order, open_order};
 use crate::state::{ESCROW, GROUPS, PARAMS, deployments};
+use leasehold_types::funds::{nonpayable, one_coin};
 
 fn check_hash(hash: &HexBinary) -> Result<(), ContractError> {
     if hash.len() != HASH_LEN {
@@ -93,7 +94,7 @@ pub fn create(
 }
 
 pub fn update(deps: DepsMut, info: MessageInfo, dseq: u64, hash: HexBinary) -> Result<Response, ContractError> {
-    ensure_no_funds(&info, "update_deployment")?;
+    nonpayable(&info, "update_deployment")?;
     check_hash(&hash)?;
     let id = DeploymentId::new(info.sender.as_str(), dseq);
     let mut d = load_active_deployment(deps.storage, &id)?;
@@ -127,7 +128,7 @@ fn end_group_order(
 }
 
 pub fn close(deps: DepsMut, env: Env, info: MessageInfo, dseq: u64) -> Result<Response, ContractError> {
-    ensure_no_funds(&info, "close_deployment")?;
+    nonpayable(&info, "close_deployment")?;
     let id = DeploymentId::new(info.sender.as_str(), dseq);
     let mut d = load_active_deployment(deps.storage, &id)?;
     let height = env.block.height;
@@ -173,12 +174,12 @@ fn invalid_state(group: &Group, action: &'static str) -> ContractError {
 
 /// The two ways a tenant ends a group's current order: pause (restartable) or close (final).
 #[derive(Clone, Copy)]
-enum GroupEnd {
+pub enum GroupEnd {
     Pause,
     Close,
 }
 
-fn end_group(
+pub fn end_group(
     deps: DepsMut,
     env: Env,
     info: MessageInfo,
@@ -190,7 +191,7 @@ fn end_group(
         GroupEnd::Pause => ("pause_group", GroupState::Paused, OrderCloseReason::GroupPaused, "group-paused"),
         GroupEnd::Close => ("close_group", GroupState::Closed, OrderCloseReason::GroupClosed, "group-closed"),
     };
-    ensure_no_funds(&info, action)?;
+    nonpayable(&info, action)?;
     let mut group = owned_group(deps.storage, &info, dseq, gseq)?;
     // Pause needs an open group; close needs anything but closed.
     let refused = match how {
@@ -208,16 +209,6 @@ fn end_group(
     Ok(fx.into_response(action))
 }
 
-pub fn pause_group(
-    deps: DepsMut,
-    env: Env,
-    info: MessageInfo,
-    dseq: u64,
-    gseq: u32,
-) -> Result<Response, ContractError> {
-    end_group(deps, env, info, dseq, gseq, GroupEnd::Pause)
-}
-
 pub fn start_group(
     deps: DepsMut,
     env: Env,
@@ -225,7 +216,7 @@ pub fn start_group(
     dseq: u64,
     gseq: u32,
 ) -> Result<Response, ContractError> {
-    ensure_no_funds(&info, "start_group")?;
+    nonpayable(&info, "start_group")?;
     let mut group = owned_group(deps.storage, &info, dseq, gseq)?;
     if !matches!(group.state, GroupState::Paused | GroupState::InsufficientFunds) {
         return Err(invalid_state(&group, "start_group"));
@@ -237,14 +228,4 @@ pub fn start_group(
     open_order(deps.storage, &mut group, &params, env.block.height, &mut fx)?;
     GROUPS.save(deps.storage, &group.id.storage_key(), &group)?;
     Ok(fx.into_response("start_group"))
-}
-
-pub fn close_group(
-    deps: DepsMut,
-    env: Env,
-    info: MessageInfo,
-    dseq: u64,
-    gseq: u32,
-) -> Result<Response, ContractError> {
-    end_group(deps, env, info, dseq, gseq, GroupEnd::Close)
 }

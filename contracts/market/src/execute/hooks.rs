@@ -4,10 +4,11 @@ use cosmwasm_std::{DepsMut, Env, MessageInfo, Response};
 use leasehold_types::escrow::{AccountScope, EscrowHookMsg};
 use leasehold_types::ids::BidId;
 
-use super::{bidding, ensure_no_funds};
+use super::bidding;
 use crate::error::ContractError;
 use crate::lifecycle::Effects;
 use crate::state::ESCROW;
+use leasehold_types::funds::nonpayable;
 
 pub fn escrow_hook(
     mut deps: DepsMut,
@@ -15,7 +16,7 @@ pub fn escrow_hook(
     info: MessageInfo,
     hook: EscrowHookMsg,
 ) -> Result<Response, ContractError> {
-    ensure_no_funds(&info, "escrow_hook")?;
+    nonpayable(&info, "escrow_hook")?;
     if info.sender != ESCROW.load(deps.storage)? {
         return Err(ContractError::Unauthorized { action: "send escrow hooks", sender: info.sender.to_string() });
     }

@@ -5,26 +5,12 @@ pub mod deployment;
 pub mod hooks;
 pub mod params;
 
-use cosmwasm_std::{Coin, MessageInfo, Storage};
+use cosmwasm_std::Storage;
 use leasehold_types::ids::{BidId, DeploymentId, GroupId, OrderId};
 use leasehold_types::market::{Bid, Deployment, DeploymentState, Group, Lease, Order};
 
 use crate::error::ContractError;
 use crate::state::{GROUPS, bids, deployments, leases, orders};
-
-/// Refuses attached funds on messages that take none.
-pub fn ensure_no_funds(info: &MessageInfo, action: &'static str) -> Result<(), ContractError> {
-    if info.funds.is_empty() { Ok(()) } else { Err(ContractError::NonPayable { action }) }
-}
-
-/// The single non-zero coin attached to a payable message.
-pub fn one_coin(info: &MessageInfo, action: &'static str) -> Result<Coin, ContractError> {
-    match info.funds.as_slice() {
-        [coin] if !coin.amount.is_zero() => Ok(coin.clone()),
-        [_] => Err(ContractError::ExpectedOneCoin { action, count: 0 }),
-        funds => Err(ContractError::ExpectedOneCoin { action, count: funds.len() }),
-    }
-}
 
 pub fn load_deployment(store: &dyn Storage, id: &DeploymentId) -> Result<Deployment, ContractError> {
     deployments()

@@ -3,12 +3,12 @@
 use cosmwasm_std::{DepsMut, Event, MessageInfo, Response, to_json_string};
 use leasehold_types::market::MarketParams;
 
-use super::ensure_no_funds;
 use crate::error::ContractError;
 use crate::state::{ADMIN, PARAMS};
+use leasehold_types::funds::nonpayable;
 
 pub fn update(deps: DepsMut, info: MessageInfo, params: MarketParams) -> Result<Response, ContractError> {
-    ensure_no_funds(&info, "update_params")?;
+    nonpayable(&info, "update_params")?;
     let admin = ADMIN.load(deps.storage)?;
     if admin.as_ref() != Some(&info.sender) {
         return Err(ContractError::Unauthorized { action: "update params", sender: info.sender.to_string() });
