@@ -1,4 +1,4 @@
-//! Balances: the [`Bank`] the host moves funds with, and an in-memory implementation.
+//! Balances: the [`Bank`] the host moves funds with, and [`KvBank`], which keeps them in the state.
 //!
 //! The host hands the bank a gas-metered view of the bank's namespace in the shared state, so
 //! bank writes live in the same branches as contract writes: a failed submessage or call rolls
@@ -10,7 +10,8 @@ use cosmwasm_std::{Coin, Event, Uint256};
 
 use crate::api::Bech32Api;
 use crate::gas::OutOfGas;
-use crate::kv::KvStore;
+use crate::kv::{GasKv, KvStore};
+use crate::store::Prefixed;
 
 /// The host's namespace for the bank in the shared [`crate::store::Store`].
 pub const BANK_STORE: &[u8] = b"bank/";
@@ -41,16 +42,18 @@ impl BankError {
 }
 
 /// What the host needs from a bank. Addresses are bech32 strings; `coins` are normalised
-/// (sorted by denom, no duplicates, no zero amounts) by the host.
+/// (sorted by denom, no duplicates, no zero amounts) by the host. `kv` is the metered bank
+/// namespace; through [`GasKv::view`] an implementation can reach other modules' state under
+/// the same meter (a node creates the recipient's account on a transfer).
 pub trait Bank: Send + Sync {
-    fn balance(&self, kv: &mut dyn KvStore, address: &str, denom: &str) -> Result<Uint256, BankError>;
-    fn supply(&self, kv: &mut dyn KvStore, denom: &str) -> Result<Uint256, BankError>;
+    fn balance(&self, kv: &mut GasKv, address: &str, denom: &str) -> Result<Uint256, BankError>;
+    fn supply(&self, kv: &mut GasKv, denom: &str) -> Result<Uint256, BankError>;
     /// Moves `coins` from `from` to `to`; returns the SDK's events for it.
-    fn send(&self, kv: &mut dyn KvStore, from: &str, to: &str, coins: &[Coin]) -> Result<Vec<Event>, BankError>;
+    fn send(&self, kv: &mut GasKv, from: &str, to: &str, coins: &[Coin]) -> Result<Vec<Event>, BankError>;
     /// Creates `coins` in `to` (genesis and tests).
-    fn mint(&self, kv: &mut dyn KvStore, to: &str, coins: &[Coin]) -> Result<Vec<Event>, BankError>;
+    fn mint(&self, kv: &mut GasKv, to: &str, coins: &[Coin]) -> Result<Vec<Event>, BankError>;
     /// Destroys `coins` held by `from` (`BankMsg::Burn`).
-    fn burn(&self, kv: &mut dyn KvStore, from: &str, coins: &[Coin]) -> Result<Vec<Event>, BankError>;
+    fn burn(&self, kv: &mut GasKv, from: &str, coins: &[Coin]) -> Result<Vec<Event>, BankError>;
 }
 
 /// SDK `Coins.String()`: `100ulease,5uatom`.
@@ -98,11 +101,11 @@ pub fn normalize_coins(coins: &[Coin]) -> Result<Vec<Coin>, BankError> {
 /// Balances and supply kept in the bank namespace with the SDK bank's key layout:
 /// `0x02 | len(addr) | addr | denom -> amount` and `0x00 | denom -> supply`, amounts as decimal strings.
 #[derive(Clone, Debug, Default)]
-pub struct InMemoryBank {
+pub struct KvBank {
     api: Bech32Api,
 }
 
-impl InMemoryBank {
+impl KvBank {
     pub fn new(api: Bech32Api) -> Self {
         Self { api }
     }
@@ -115,6 +118,22 @@ impl InMemoryBank {
         k.extend_from_slice(&canonical);
         k.extend_from_slice(denom.as_bytes());
         Ok(k)
+    }
+
+    /// Every balance of `address`, sorted by denom (unmetered: the query service's read).
+    pub fn all_balances(&self, bank: &Prefixed, address: &str) -> Result<Vec<Coin>, BankError> {
+        let prefix = self.balance_key(address, "")?;
+        let end = crate::store::prefix_end(&prefix);
+        bank.range(Some(&prefix), end.as_deref(), cosmwasm_std::Order::Ascending)
+            .map(|(k, v)| {
+                let denom = String::from_utf8(k[prefix.len()..].to_vec());
+                let amount = String::from_utf8(v).ok().and_then(|s| s.parse::<Uint256>().ok());
+                match (denom, amount) {
+                    (Ok(denom), Some(amount)) => Ok(Coin { denom, amount }),
+                    _ => Err(BankError::InvalidCoins("corrupt balance".into())),
+                }
+            })
+            .collect()
     }
 
     fn supply_key(denom: &str) -> Vec<u8> {
@@ -175,17 +194,17 @@ impl InMemoryBank {
     }
 }
 
-impl Bank for InMemoryBank {
-    fn balance(&self, kv: &mut dyn KvStore, address: &str, denom: &str) -> Result<Uint256, BankError> {
+impl Bank for KvBank {
+    fn balance(&self, kv: &mut GasKv, address: &str, denom: &str) -> Result<Uint256, BankError> {
         let key = self.balance_key(address, denom)?;
         Self::read(kv, &key)
     }
 
-    fn supply(&self, kv: &mut dyn KvStore, denom: &str) -> Result<Uint256, BankError> {
+    fn supply(&self, kv: &mut GasKv, denom: &str) -> Result<Uint256, BankError> {
         Self::read(kv, &Self::supply_key(denom))
     }
 
-    fn send(&self, kv: &mut dyn KvStore, from: &str, to: &str, coins: &[Coin]) -> Result<Vec<Event>, BankError> {
+    fn send(&self, kv: &mut GasKv, from: &str, to: &str, coins: &[Coin]) -> Result<Vec<Event>, BankError> {
         validate_coins(coins)?;
         self.balance_key(to, "x")?;
         self.sub(kv, from, coins)?;
@@ -202,7 +221,7 @@ impl Bank for InMemoryBank {
         ])
     }
 
-    fn mint(&self, kv: &mut dyn KvStore, to: &str, coins: &[Coin]) -> Result<Vec<Event>, BankError> {
+    fn mint(&self, kv: &mut GasKv, to: &str, coins: &[Coin]) -> Result<Vec<Event>, BankError> {
         validate_coins(coins)?;
         self.add(kv, to, coins)?;
         Self::change_supply(kv, coins, true)?;
@@ -213,7 +232,7 @@ impl Bank for InMemoryBank {
         ])
     }
 
-    fn burn(&self, kv: &mut dyn KvStore, from: &str, coins: &[Coin]) -> Result<Vec<Event>, BankError> {
+    fn burn(&self, kv: &mut GasKv, from: &str, coins: &[Coin]) -> Result<Vec<Event>, BankError> {
         validate_coins(coins)?;
         self.sub(kv, from, coins)?;
         Self::change_supply(kv, coins, false)?;
@@ -237,7 +256,7 @@ mod tests {
     fn send_moves_and_rolls_back_with_the_branch() {
         let store = Store::new();
         let api = Bech32Api::default();
-        let bank = InMemoryBank::new(api.clone());
+        let bank = KvBank::new(api.clone());
         let a = api.humanize(&[1; 20]).unwrap();
         let b = api.humanize(&[2; 20]).unwrap();
         let mut kv = GasKv::new(Prefixed::new(store.clone(), BANK_STORE), GasMeter::new(u64::MAX));

@@ -6,14 +6,14 @@ use std::sync::{Arc, Mutex};
 use cosmwasm_std::{Binary, BlockInfo, Checksum, Coin, Event, Timestamp, TransactionInfo, Uint256};
 
 use crate::api::Bech32Api;
-use crate::bank::{Bank, InMemoryBank, validate_coins};
+use crate::bank::{Bank, KvBank, validate_coins};
 use crate::error::HostError;
 use crate::gas::{GasMeter, SMART_QUERY_GAS_LIMIT, WASM_GAS};
 use crate::keeper::{Ctx, Engine, validate_label, validate_salt};
 use crate::keys;
-use crate::kv::KvStore;
+use crate::kv::{GasKv, KvStore};
 use crate::proto::{CodeInfo, ContractInfo};
-use crate::store::Store;
+use crate::store::{Prefixed, Store};
 
 /// Default gas limit of one call, in SDK gas.
 pub const DEFAULT_GAS_LIMIT: u64 = 100_000_000;
@@ -38,7 +38,7 @@ pub struct HostOptions {
     pub prefix: String,
     /// The state; a fresh in-memory one by default.
     pub store: Store,
-    /// The bank; `None` for an [`InMemoryBank`] in `store`.
+    /// The bank; `None` for an [`KvBank`] in `store`.
     pub bank: Option<Box<dyn Bank>>,
 }
 
@@ -68,7 +68,7 @@ impl WasmHost {
     pub fn new(options: HostOptions) -> Result<Self, HostError> {
         let api = Bech32Api::new(&options.prefix).map_err(|e| HostError::Internal(e.to_string()))?;
         let cache = crate::cache::open(&options.cache_dir).map_err(|e| HostError::Internal(e.to_string()))?;
-        let bank = options.bank.unwrap_or_else(|| Box::new(InMemoryBank::new(api.clone())));
+        let bank = options.bank.unwrap_or_else(|| Box::new(KvBank::new(api.clone())));
         let engine = Arc::new(Engine::new(cache, api, bank, WASM_GAS));
         Ok(Self {
             engine,
@@ -148,16 +148,15 @@ impl WasmHost {
         }
     }
 
-    /// Runs `f` as one transaction.
+    /// Runs `f` as one transaction under a fresh meter of the configured gas limit.
     fn transact<T>(
         &mut self,
-        f: impl FnOnce(&Arc<Engine>, &Ctx, &mut Vec<Event>) -> Result<T, HostError>,
+        f: impl FnOnce(&TxScope<'_>, &mut Vec<Event>) -> Result<T, HostError>,
     ) -> Result<(T, Vec<Event>, u64), HostError> {
         let meter = GasMeter::new(self.gas_limit);
-        let ctx = self.ctx(meter.clone(), true);
         let branch = self.store.branch();
         let mut events = Vec::new();
-        let result = f(&self.engine, &ctx, &mut events);
+        let result = f(&self.scope(meter.clone()), &mut events);
         self.last_gas_used = meter.consumed();
         match result {
             Ok(v) => {
@@ -171,14 +170,30 @@ impl WasmHost {
         }
     }
 
-    fn check_sender(&self, sender: &str) -> Result<(), HostError> {
-        self.engine.api.validate(sender).map_err(|e| HostError::InvalidAddress(format!("sender: {e}")))
+    /// The context of one transaction for a node that runs its own transactions: every call
+    /// through the scope runs in the store's current branch (the caller opens and closes
+    /// branches) and charges `meter`, with the block and `Env.transaction` set on this host.
+    pub fn scope(&self, meter: GasMeter) -> TxScope<'_> {
+        TxScope { engine: &self.engine, ctx: self.ctx(meter, true) }
     }
 
-    fn check_msg(msg: &[u8]) -> Result<(), HostError> {
-        serde_json::from_slice::<serde::de::IgnoredAny>(msg)
-            .map(|_| ())
-            .map_err(|_| HostError::Invalid("payload msg: invalid".into()))
+    /// A host over another state that shares this host's module cache, block and settings
+    /// (for example queries on a committed snapshot while a block executes).
+    pub fn with_store(&self, store: Store) -> WasmHost {
+        WasmHost {
+            engine: Arc::clone(&self.engine),
+            store,
+            block: self.block.clone(),
+            transaction: None,
+            gas_limit: self.gas_limit,
+            last_gas_used: 0,
+            _temp_dir: None,
+        }
+    }
+
+    /// Replaces the state (a node moves to a new committed snapshot after each block).
+    pub fn set_store(&mut self, store: Store) {
+        self.store = store;
     }
 
     /// Creates coins (genesis and test funding); not a transaction and not metered.
@@ -196,8 +211,7 @@ impl WasmHost {
     /// `MsgStoreCode`: checks (800 KiB, static validation with the chain's capabilities),
     /// compiles, and assigns the next code id (from 1).
     pub fn store_code(&mut self, creator: &str, wasm: &[u8]) -> Result<u64, HostError> {
-        self.check_sender(creator)?;
-        let (id, _, _) = self.transact(|engine, ctx, em| engine.store_code(ctx, em, creator, wasm))?;
+        let ((id, _), _, _) = self.transact(|scope, em| scope.store_code(em, creator, wasm))?;
         Ok(id)
     }
 
@@ -243,35 +257,6 @@ impl WasmHost {
         Ok(())
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn do_instantiate(
-        &mut self,
-        sender: &str,
-        code_id: u64,
-        msg: &[u8],
-        funds: &[Coin],
-        label: &str,
-        admin: Option<&str>,
-        salt: Option<(&[u8], bool)>,
-    ) -> Result<(String, Outcome), HostError> {
-        self.check_sender(sender)?;
-        if code_id == 0 {
-            return Err(HostError::InvalidRequest("code id is required".into()));
-        }
-        validate_label(label)?;
-        validate_coins(funds)?;
-        if let Some(a) = admin {
-            self.check_sender(a)?;
-        }
-        Self::check_msg(msg)?;
-        if let Some((s, _)) = salt {
-            validate_salt(s)?;
-        }
-        let ((addr, data), events, gas_used) = self
-            .transact(|engine, ctx, em| engine.instantiate(ctx, em, code_id, sender, admin, msg, label, funds, salt))?;
-        Ok((addr, Outcome { data: data.map(Binary::from), events, gas_used }))
-    }
-
     /// `MsgInstantiateContract`: the address is wasmd's classic one (code id, instance sequence).
     pub fn instantiate(
         &mut self,
@@ -282,7 +267,9 @@ impl WasmHost {
         label: &str,
         admin: Option<&str>,
     ) -> Result<(String, Outcome), HostError> {
-        self.do_instantiate(sender, code_id, msg, funds, label, admin, None)
+        let ((addr, data), events, gas_used) =
+            self.transact(|scope, em| scope.instantiate(em, sender, code_id, msg, funds, label, admin, None))?;
+        Ok((addr, Outcome { data: data.map(Binary::from), events, gas_used }))
     }
 
     /// `MsgInstantiateContract2`: a predictable address from checksum, sender and salt (and the
@@ -299,17 +286,15 @@ impl WasmHost {
         salt: &[u8],
         fix_msg: bool,
     ) -> Result<(String, Outcome), HostError> {
-        self.do_instantiate(sender, code_id, msg, funds, label, admin, Some((salt, fix_msg)))
+        let ((addr, data), events, gas_used) = self.transact(|scope, em| {
+            scope.instantiate(em, sender, code_id, msg, funds, label, admin, Some((salt, fix_msg)))
+        })?;
+        Ok((addr, Outcome { data: data.map(Binary::from), events, gas_used }))
     }
 
     /// `MsgExecuteContract`.
     pub fn execute(&mut self, sender: &str, contract: &str, msg: &[u8], funds: &[Coin]) -> Result<Outcome, HostError> {
-        self.check_sender(sender)?;
-        self.engine.canonical(contract)?;
-        validate_coins(funds)?;
-        Self::check_msg(msg)?;
-        let (data, events, gas_used) =
-            self.transact(|engine, ctx, em| engine.execute(ctx, em, contract, sender, msg, funds))?;
+        let (data, events, gas_used) = self.transact(|scope, em| scope.execute(em, sender, contract, msg, funds))?;
         Ok(Outcome { data: data.map(Binary::from), events, gas_used })
     }
 
@@ -321,40 +306,27 @@ impl WasmHost {
         new_code_id: u64,
         msg: &[u8],
     ) -> Result<Outcome, HostError> {
-        self.check_sender(sender)?;
-        if new_code_id == 0 {
-            return Err(HostError::InvalidRequest("code id is required".into()));
-        }
-        Self::check_msg(msg)?;
         let (data, events, gas_used) =
-            self.transact(|engine, ctx, em| engine.migrate(ctx, em, contract, sender, new_code_id, msg))?;
+            self.transact(|scope, em| scope.migrate(em, sender, contract, new_code_id, msg))?;
         Ok(Outcome { data: data.map(Binary::from), events, gas_used })
     }
 
     /// `MsgUpdateAdmin`.
     pub fn update_admin(&mut self, sender: &str, contract: &str, new_admin: &str) -> Result<Outcome, HostError> {
-        self.check_sender(sender)?;
-        self.check_sender(new_admin)?;
-        if sender.eq_ignore_ascii_case(new_admin) {
-            return Err(HostError::Invalid("new admin is the same as the old".into()));
-        }
-        let ((), events, gas_used) =
-            self.transact(|engine, ctx, em| engine.set_admin(ctx, em, contract, sender, Some(new_admin)))?;
+        let ((), events, gas_used) = self.transact(|scope, em| scope.update_admin(em, sender, contract, new_admin))?;
         Ok(Outcome { data: None, events, gas_used })
     }
 
     /// `MsgClearAdmin`.
     pub fn clear_admin(&mut self, sender: &str, contract: &str) -> Result<Outcome, HostError> {
-        self.check_sender(sender)?;
-        let ((), events, gas_used) =
-            self.transact(|engine, ctx, em| engine.set_admin(ctx, em, contract, sender, None))?;
+        let ((), events, gas_used) = self.transact(|scope, em| scope.clear_admin(em, sender, contract))?;
         Ok(Outcome { data: None, events, gas_used })
     }
 
     /// A smart query as the gRPC/ABCI query service runs it: no transaction, a discarded
     /// branch, [`SMART_QUERY_GAS_LIMIT`] SDK gas.
     pub fn query_smart(&self, contract: &str, msg: &[u8]) -> Result<Binary, HostError> {
-        Self::check_msg(msg)?;
+        check_msg(msg)?;
         let ctx = self.ctx(GasMeter::new(SMART_QUERY_GAS_LIMIT), false);
         let _branch = self.store.branch();
         self.engine.query_smart(&ctx, contract, msg).map(Binary::from)
@@ -381,5 +353,137 @@ impl WasmHost {
     pub fn is_pinned(&self, code_id: u64) -> Result<bool, HostError> {
         let ctx = self.ctx(GasMeter::new(u64::MAX), false);
         self.engine.is_pinned(&ctx, code_id)
+    }
+}
+
+fn check_msg(msg: &[u8]) -> Result<(), HostError> {
+    serde_json::from_slice::<serde::de::IgnoredAny>(msg)
+        .map(|_| ())
+        .map_err(|_| HostError::Invalid("payload msg: invalid".into()))
+}
+
+/// One transaction's calls for a node (see [`WasmHost::scope`]). Each method validates its
+/// message as wasmd's `ValidateBasic` does, then runs the keeper operation. It does not branch:
+/// a failed call can leave partial writes, which the caller discards with its branch.
+pub struct TxScope<'a> {
+    engine: &'a Arc<Engine>,
+    ctx: Ctx,
+}
+
+impl TxScope<'_> {
+    fn check_sender(&self, sender: &str) -> Result<(), HostError> {
+        self.engine.api.validate(sender).map_err(|e| HostError::InvalidAddress(format!("sender: {e}")))
+    }
+
+    /// `MsgStoreCode`: checks (800 KiB, static validation with the chain's capabilities),
+    /// compiles, and assigns the next code id (from 1). Returns the code id and checksum.
+    pub fn store_code(&self, em: &mut Vec<Event>, creator: &str, wasm: &[u8]) -> Result<(u64, Checksum), HostError> {
+        self.check_sender(creator)?;
+        let code_id = self.engine.store_code(&self.ctx, em, creator, wasm)?;
+        let info = self.engine.code_info(&self.ctx, code_id)?.ok_or(HostError::NoSuchCode(code_id))?;
+        let checksum = Checksum::try_from(info.code_hash.as_slice()).map_err(|e| HostError::Internal(e.to_string()))?;
+        Ok((code_id, checksum))
+    }
+
+    /// `MsgInstantiateContract` (`salt: None`) or `MsgInstantiateContract2`
+    /// (`Some((salt, fix_msg))`). Returns the contract address and the contract's data.
+    #[allow(clippy::too_many_arguments)]
+    pub fn instantiate(
+        &self,
+        em: &mut Vec<Event>,
+        sender: &str,
+        code_id: u64,
+        msg: &[u8],
+        funds: &[Coin],
+        label: &str,
+        admin: Option<&str>,
+        salt: Option<(&[u8], bool)>,
+    ) -> Result<(String, Option<Vec<u8>>), HostError> {
+        self.check_sender(sender)?;
+        if code_id == 0 {
+            return Err(HostError::InvalidRequest("code id is required".into()));
+        }
+        validate_label(label)?;
+        validate_coins(funds)?;
+        if let Some(a) = admin {
+            self.check_sender(a)?;
+        }
+        check_msg(msg)?;
+        if let Some((s, _)) = salt {
+            validate_salt(s)?;
+        }
+        self.engine.instantiate(&self.ctx, em, code_id, sender, admin, msg, label, funds, salt)
+    }
+
+    /// `MsgExecuteContract`.
+    pub fn execute(
+        &self,
+        em: &mut Vec<Event>,
+        sender: &str,
+        contract: &str,
+        msg: &[u8],
+        funds: &[Coin],
+    ) -> Result<Option<Vec<u8>>, HostError> {
+        self.check_sender(sender)?;
+        self.engine.canonical(contract)?;
+        validate_coins(funds)?;
+        check_msg(msg)?;
+        self.engine.execute(&self.ctx, em, contract, sender, msg, funds)
+    }
+
+    /// `MsgMigrateContract`.
+    pub fn migrate(
+        &self,
+        em: &mut Vec<Event>,
+        sender: &str,
+        contract: &str,
+        new_code_id: u64,
+        msg: &[u8],
+    ) -> Result<Option<Vec<u8>>, HostError> {
+        self.check_sender(sender)?;
+        if new_code_id == 0 {
+            return Err(HostError::InvalidRequest("code id is required".into()));
+        }
+        check_msg(msg)?;
+        self.engine.migrate(&self.ctx, em, contract, sender, new_code_id, msg)
+    }
+
+    /// `MsgUpdateAdmin`.
+    pub fn update_admin(
+        &self,
+        em: &mut Vec<Event>,
+        sender: &str,
+        contract: &str,
+        new_admin: &str,
+    ) -> Result<(), HostError> {
+        self.check_sender(sender)?;
+        self.check_sender(new_admin)?;
+        if sender.eq_ignore_ascii_case(new_admin) {
+            return Err(HostError::Invalid("new admin is the same as the old".into()));
+        }
+        self.engine.set_admin(&self.ctx, em, contract, sender, Some(new_admin))
+    }
+
+    /// `MsgClearAdmin`.
+    pub fn clear_admin(&self, em: &mut Vec<Event>, sender: &str, contract: &str) -> Result<(), HostError> {
+        self.check_sender(sender)?;
+        self.engine.set_admin(&self.ctx, em, contract, sender, None)
+    }
+
+    /// A bank transfer (`MsgSend`, fees), metered like every bank access.
+    pub fn send(&self, em: &mut Vec<Event>, from: &str, to: &str, coins: &[Coin]) -> Result<(), HostError> {
+        em.extend(self.engine.bank.send(&mut self.ctx.bank(), from, to, coins)?);
+        Ok(())
+    }
+
+    /// A metered balance read.
+    pub fn balance(&self, address: &str, denom: &str) -> Result<Uint256, HostError> {
+        Ok(self.engine.bank.balance(&mut self.ctx.bank(), address, denom)?)
+    }
+
+    /// A metered view of a node module's namespace `prefix` in the shared store, charged to
+    /// this transaction's meter (how the node's auth module reads and writes accounts).
+    pub fn module_kv(&self, prefix: &[u8]) -> GasKv {
+        GasKv::new(Prefixed::new(self.ctx.store.clone(), prefix), self.ctx.meter.clone())
     }
 }

@@ -15,28 +15,91 @@
 //! keys follow wasmd's layout byte for byte (see [`crate::keys`]).
 
 use std::collections::BTreeMap;
+use std::fmt;
 use std::ops::Bound;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use cosmwasm_std::{Order, Record};
 
 type Map = BTreeMap<Vec<u8>, Vec<u8>>;
-type Overlay = BTreeMap<Vec<u8>, Option<Vec<u8>>>;
+/// Writes over a lower layer: `None` deletes the key.
+pub type Overlay = BTreeMap<Vec<u8>, Option<Vec<u8>>>;
+
+/// A read-only view of committed state, for example a database read transaction. A [`Store`]
+/// built [`Store::on`] a snapshot keeps every write in memory above it until the owner takes
+/// them with [`Store::pending_writes`] and persists them.
+///
+/// Storage failures are not recoverable mid-block (a node cannot execute deterministically
+/// without its state), so implementations report them by aborting, as the Cosmos SDK's stores do.
+pub trait Snapshot: Send + Sync + fmt::Debug {
+    fn get(&self, key: &[u8]) -> Option<Vec<u8>>;
+    /// The first entry inside `(lower, upper)` in `order` (the lowest key ascending, the highest
+    /// descending).
+    fn first(&self, lower: Bound<&[u8]>, upper: Bound<&[u8]>, order: Order) -> Option<Record>;
+}
+
+/// What lies under the overlays.
+#[derive(Clone, Debug)]
+enum Base {
+    /// An in-memory map; writes outside any branch go straight into it.
+    Memory(Arc<Map>),
+    /// A read-only snapshot; writes outside any branch collect in `Layers::pending`.
+    Snapshot(Arc<dyn Snapshot>),
+}
+
+impl Default for Base {
+    fn default() -> Self {
+        Base::Memory(Arc::default())
+    }
+}
+
+impl Base {
+    fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
+        match self {
+            Base::Memory(m) => m.get(key).cloned(),
+            Base::Snapshot(s) => s.get(key),
+        }
+    }
+
+    fn first(&self, lower: &Bound<Vec<u8>>, upper: &Bound<Vec<u8>>, order: Order) -> Option<Record> {
+        match self {
+            Base::Memory(m) => {
+                let mut range = m.range::<Vec<u8>, _>((lower.clone(), upper.clone()));
+                let entry = match order {
+                    Order::Ascending => range.next(),
+                    Order::Descending => range.next_back(),
+                };
+                entry.map(|(k, v)| (k.clone(), v.clone()))
+            }
+            Base::Snapshot(s) => s.first(as_ref(lower), as_ref(upper), order),
+        }
+    }
+}
+
+fn as_ref(b: &Bound<Vec<u8>>) -> Bound<&[u8]> {
+    match b {
+        Bound::Included(k) => Bound::Included(k.as_slice()),
+        Bound::Excluded(k) => Bound::Excluded(k.as_slice()),
+        Bound::Unbounded => Bound::Unbounded,
+    }
+}
 
 #[derive(Debug, Default)]
 struct Layers {
-    base: Arc<Map>,
+    base: Base,
+    /// Writes outside any branch over a [`Base::Snapshot`] (not yet persisted).
+    pending: Overlay,
     overlays: Vec<Overlay>,
 }
 
 impl Layers {
     fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
-        for layer in self.overlays.iter().rev() {
+        for layer in self.overlays.iter().rev().chain(std::iter::once(&self.pending)) {
             if let Some(v) = layer.get(key) {
                 return v.clone();
             }
         }
-        self.base.get(key).cloned()
+        self.base.get(key)
     }
 
     fn write(&mut self, key: &[u8], value: Option<Vec<u8>>) {
@@ -44,12 +107,21 @@ impl Layers {
             Some(top) => {
                 top.insert(key.to_vec(), value);
             }
-            None => {
-                let base = Arc::make_mut(&mut self.base);
+            None => self.write_root(key.to_vec(), value),
+        }
+    }
+
+    fn write_root(&mut self, key: Vec<u8>, value: Option<Vec<u8>>) {
+        match &mut self.base {
+            Base::Memory(map) => {
+                let map = Arc::make_mut(map);
                 match value {
-                    Some(v) => base.insert(key.to_vec(), v),
-                    None => base.remove(key),
+                    Some(v) => map.insert(key, v),
+                    None => map.remove(&key),
                 };
+            }
+            Base::Snapshot(_) => {
+                self.pending.insert(key, value);
             }
         }
     }
@@ -60,14 +132,20 @@ impl Layers {
 pub struct Store(Arc<Mutex<Layers>>);
 
 impl Store {
-    /// An empty state.
+    /// An empty in-memory state.
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// A state whose committed entries are `entries`.
+    /// An in-memory state whose committed entries are `entries`.
     pub fn from_committed(entries: BTreeMap<Vec<u8>, Vec<u8>>) -> Self {
-        Self(Arc::new(Mutex::new(Layers { base: Arc::new(entries), overlays: Vec::new() })))
+        Self(Arc::new(Mutex::new(Layers { base: Base::Memory(Arc::new(entries)), ..Layers::default() })))
+    }
+
+    /// A state over a read-only `snapshot`: every write stays in memory (see
+    /// [`Store::pending_writes`]).
+    pub fn on(snapshot: Arc<dyn Snapshot>) -> Self {
+        Self(Arc::new(Mutex::new(Layers { base: Base::Snapshot(snapshot), ..Layers::default() })))
     }
 
     fn lock(&self) -> MutexGuard<'_, Layers> {
@@ -80,7 +158,7 @@ impl Store {
         self.lock().get(key)
     }
 
-    /// Writes into the topmost open branch (or the committed entries when none is open).
+    /// Writes into the topmost open branch (or below every branch when none is open).
     pub fn set(&self, key: &[u8], value: &[u8]) {
         self.lock().write(key, Some(value.to_vec()));
     }
@@ -101,9 +179,23 @@ impl Store {
         Branch { store: self.clone(), depth: layers.overlays.len(), open: true }
     }
 
-    /// The committed entries (what a node would persist at the end of a block).
-    pub fn committed(&self) -> Arc<BTreeMap<Vec<u8>, Vec<u8>>> {
-        Arc::clone(&self.lock().base)
+    /// The writes made outside every branch over a snapshot base (what a node persists at the
+    /// end of a block), sorted by key; empty for an in-memory state.
+    pub fn pending_writes(&self) -> Overlay {
+        self.lock().pending.clone()
+    }
+
+    /// The whole state outside every branch, as a map (tests and small states).
+    pub fn committed(&self) -> BTreeMap<Vec<u8>, Vec<u8>> {
+        let view = {
+            let layers = self.lock();
+            Store(Arc::new(Mutex::new(Layers {
+                base: layers.base.clone(),
+                pending: layers.pending.clone(),
+                overlays: Vec::new(),
+            })))
+        };
+        view.range(None, None, Order::Ascending).collect()
     }
 
     /// Iterates `[start, end)` of the merged view as it is now. `None` bounds are open.
@@ -114,13 +206,13 @@ impl Store {
         let upper = end.map_or(Bound::Unbounded, |e| Bound::Excluded(e.to_vec()));
         let mut overlay = Overlay::new();
         if !empty {
-            for layer in &layers.overlays {
+            for layer in std::iter::once(&layers.pending).chain(&layers.overlays) {
                 for (k, v) in layer.range((lower.clone(), upper.clone())) {
                     overlay.insert(k.clone(), v.clone());
                 }
             }
         }
-        StoreIter { base: Arc::clone(&layers.base), overlay, lower, upper, order, empty }
+        StoreIter { base: layers.base.clone(), overlay, lower, upper, order, empty }
     }
 
     fn end_branch(&self, depth: usize, commit: bool) {
@@ -133,12 +225,8 @@ impl Store {
         match layers.overlays.last_mut() {
             Some(parent) => parent.extend(top),
             None => {
-                let base = Arc::make_mut(&mut layers.base);
                 for (k, v) in top {
-                    match v {
-                        Some(v) => base.insert(k, v),
-                        None => base.remove(&k),
-                    };
+                    layers.write_root(k, v);
                 }
             }
         }
@@ -161,6 +249,18 @@ impl Branch {
         self.store.end_branch(self.depth, true);
     }
 
+    /// Like [`Branch::commit`], and returns the writes it moved down (a node hashes a block's
+    /// writes this way).
+    pub fn commit_with_writes(mut self) -> Overlay {
+        self.open = false;
+        let writes = {
+            let layers = self.store.lock();
+            layers.overlays.last().cloned().unwrap_or_default()
+        };
+        self.store.end_branch(self.depth, true);
+        writes
+    }
+
     /// Drops this branch's writes (the same as dropping it).
     pub fn discard(self) {}
 }
@@ -177,7 +277,7 @@ impl Drop for Branch {
 /// A snapshot iterator over a key range (see [`Store::range`]).
 #[derive(Debug)]
 pub struct StoreIter {
-    base: Arc<Map>,
+    base: Base,
     overlay: Overlay,
     lower: Bound<Vec<u8>>,
     upper: Bound<Vec<u8>>,
@@ -193,15 +293,14 @@ impl Iterator for StoreIter {
             return None;
         }
         loop {
+            let b = self.base.first(&self.lower, &self.upper, self.order);
             let range = (self.lower.clone(), self.upper.clone());
-            let (b, o) = match self.order {
-                Order::Ascending => (self.base.range(range.clone()).next(), self.overlay.range(range).next()),
-                Order::Descending => {
-                    (self.base.range(range.clone()).next_back(), self.overlay.range(range).next_back())
-                }
+            let o = match self.order {
+                Order::Ascending => self.overlay.range(range).next(),
+                Order::Descending => self.overlay.range(range).next_back(),
             };
             // Pick the first key in iteration order; on a tie the overlay wins.
-            let take_overlay = match (b, o) {
+            let take_overlay = match (&b, o) {
                 (None, None) => return None,
                 (Some(_), None) => false,
                 (None, Some(_)) => true,
@@ -212,7 +311,7 @@ impl Iterator for StoreIter {
             };
             let (key, value) = match (take_overlay, b, o) {
                 (true, _, Some((k, v))) => (k.clone(), v.clone()),
-                (false, Some((k, v)), _) => (k.clone(), Some(v.clone())),
+                (false, Some((k, v)), _) => (k, Some(v)),
                 _ => return None,
             };
             match self.order {
@@ -328,6 +427,44 @@ mod tests {
         let committed = s.committed();
         assert_eq!(keys(committed.iter().map(|(k, v)| (k.clone(), v.clone()))), vec!["a=1", "c=3"]);
         assert_eq!(s.depth(), 0);
+    }
+
+    /// A read-only snapshot for the tests: a map behind the [`Snapshot`] trait.
+    #[derive(Debug)]
+    struct MapSnapshot(Map);
+
+    impl Snapshot for MapSnapshot {
+        fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
+            self.0.get(key).cloned()
+        }
+        fn first(&self, lower: Bound<&[u8]>, upper: Bound<&[u8]>, order: Order) -> Option<Record> {
+            let mut r = self.0.range::<[u8], _>((lower, upper));
+            let e = if order == Order::Ascending { r.next() } else { r.next_back() };
+            e.map(|(k, v)| (k.clone(), v.clone()))
+        }
+    }
+
+    #[test]
+    fn writes_over_a_snapshot_stay_pending_and_merge_in_reads_and_ranges() {
+        let base: Map = [("a", "1"), ("b", "1"), ("c", "1")]
+            .iter()
+            .map(|(k, v)| (k.as_bytes().to_vec(), v.as_bytes().to_vec()))
+            .collect();
+        let s = Store::on(Arc::new(MapSnapshot(base)));
+        s.remove(b"b");
+        s.set(b"d", b"2");
+        let br = s.branch();
+        s.set(b"a", b"3");
+        br.commit();
+        let discarded = s.branch();
+        s.set(b"z", b"9");
+        discarded.discard();
+        assert_eq!(keys(s.range(None, None, Order::Ascending)), vec!["a=3", "c=1", "d=2"]);
+        assert_eq!(keys(s.range(None, Some(b"d"), Order::Descending)), vec!["c=1", "a=3"]);
+        let pending: Vec<_> =
+            s.pending_writes().into_iter().map(|(k, v)| (String::from_utf8(k).unwrap(), v.is_some())).collect();
+        assert_eq!(pending, vec![("a".into(), true), ("b".into(), false), ("d".into(), true)]);
+        assert_eq!(s.committed().len(), 3);
     }
 
     #[test]

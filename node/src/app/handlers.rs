@@ -1,0 +1,140 @@
+//! Message handlers: each message's checks (the SDK's and wasmd's `ValidateBasic` and keeper
+//! checks) and its execution through the wasm host, returning the events and the `Any`
+//! response that goes into `TxMsgData`.
+
+use std::io::Read;
+
+use cosmos_sdk_proto::Any;
+use cosmos_sdk_proto::cosmos::bank::v1beta1::MsgSendResponse;
+use cosmos_sdk_proto::cosmwasm::wasm::v1 as wasm;
+use cosmwasm_std::Event;
+use flate2::read::GzDecoder;
+use leasehold_wasm_host::bank::validate_coins;
+use leasehold_wasm_host::{Bech32Api, GasMeter, HostError, MAX_WASM_SIZE, TxScope};
+use prost::{Message, Name};
+
+use crate::auth::FEE_COLLECTOR;
+use crate::auth::accounts::module_address;
+use crate::error::TxError;
+use crate::tx::Msg;
+
+/// wasmd `DefaultUncompressCost`: 0.15 gas per uncompressed byte.
+const UNCOMPRESS_COST_PER_100_BYTES: u64 = 15;
+
+/// Chain rules the handlers need.
+pub struct HandlerEnv<'a> {
+    pub api: &'a Bech32Api,
+    /// Addresses allowed to upload code (genesis `wasm.upload_allowlist`).
+    pub upload_allowlist: &'a [String],
+}
+
+fn any<M: Message + Name>(m: &M) -> Any {
+    Any { type_url: M::type_url(), value: m.encode_to_vec() }
+}
+
+fn check_address(api: &Bech32Api, what: &str, address: &str) -> Result<(), TxError> {
+    api.validate(address).map_err(|e| TxError::InvalidAddress(format!("invalid {what} address: {e}")))
+}
+
+/// wasmd's gzip handling of uploads: inflated with the same 800 KiB cap, charged per byte.
+fn inflate(meter: &GasMeter, code: &[u8]) -> Result<Vec<u8>, TxError> {
+    if !code.starts_with(&[0x1f, 0x8b, 0x08]) {
+        return Ok(code.to_vec());
+    }
+    let mut out = Vec::new();
+    let limit = MAX_WASM_SIZE as u64 + 1;
+    GzDecoder::new(code)
+        .take(limit)
+        .read_to_end(&mut out)
+        .map_err(|e| TxError::Host(HostError::CreateFailed(format!("uncompress: {e}"))))?;
+    if out.len() as u64 >= limit {
+        return Err(TxError::Host(HostError::Limit(format!("uncompressed wasm exceeds {MAX_WASM_SIZE} bytes"))));
+    }
+    let cost = (out.len() as u64).saturating_mul(UNCOMPRESS_COST_PER_100_BYTES) / 100;
+    meter.consume(cost, "uncompress gzip bytecode").map_err(|e| TxError::Host(HostError::OutOfGas(e)))?;
+    Ok(out)
+}
+
+/// Runs one message in the scope's current branch.
+pub fn handle(
+    scope: &TxScope<'_>,
+    meter: &GasMeter,
+    env: &HandlerEnv<'_>,
+    msg: &Msg,
+) -> Result<(Vec<Event>, Any), TxError> {
+    let mut events = Vec::new();
+    let response = match msg {
+        Msg::Send { from, to, amount } => {
+            check_address(env.api, "from", from)?;
+            check_address(env.api, "to", to)?;
+            if amount.is_empty() {
+                return Err(TxError::InvalidCoins("must send a positive amount".into()));
+            }
+            validate_coins(amount).map_err(|e| TxError::InvalidCoins(e.to_string()))?;
+            if *to == module_address(env.api, FEE_COLLECTOR) {
+                return Err(TxError::Unauthorized(format!("{to} is not allowed to receive funds")));
+            }
+            scope.send(&mut events, from, to, amount).map_err(|e| match e {
+                HostError::Bank(b @ leasehold_wasm_host::BankError::InsufficientFunds { .. }) => {
+                    TxError::InsufficientFunds(b.to_string().trim_end_matches(": insufficient funds").to_string())
+                }
+                other => TxError::Host(other),
+            })?;
+            any(&MsgSendResponse {})
+        }
+        Msg::StoreCode { sender, wasm: code } => {
+            check_address(env.api, "sender", sender)?;
+            if !env.upload_allowlist.iter().any(|a| a == sender) {
+                return Err(TxError::Unauthorized(format!(
+                    "can not create code: {sender} is not on the upload allow-list"
+                )));
+            }
+            if code.is_empty() {
+                return Err(TxError::Host(HostError::Empty("code bytes: is required".into())));
+            }
+            if code.len() > MAX_WASM_SIZE {
+                return Err(TxError::Host(HostError::Limit(format!(
+                    "code bytes: cannot be longer than {MAX_WASM_SIZE} bytes"
+                ))));
+            }
+            let code = inflate(meter, code)?;
+            let (code_id, checksum) = scope.store_code(&mut events, sender, &code)?;
+            any(&wasm::MsgStoreCodeResponse { code_id, checksum: checksum.as_slice().to_vec() })
+        }
+        Msg::Instantiate { sender, admin, code_id, label, msg, funds } => {
+            let (address, data) =
+                scope.instantiate(&mut events, sender, *code_id, msg, funds, label, admin.as_deref(), None)?;
+            any(&wasm::MsgInstantiateContractResponse { address, data: data.unwrap_or_default() })
+        }
+        Msg::Instantiate2 { sender, admin, code_id, label, msg, funds, salt, fix_msg } => {
+            let (address, data) = scope.instantiate(
+                &mut events,
+                sender,
+                *code_id,
+                msg,
+                funds,
+                label,
+                admin.as_deref(),
+                Some((salt.as_slice(), *fix_msg)),
+            )?;
+            any(&wasm::MsgInstantiateContract2Response { address, data: data.unwrap_or_default() })
+        }
+        Msg::Execute { sender, contract, msg, funds } => {
+            let data = scope.execute(&mut events, sender, contract, msg, funds)?;
+            any(&wasm::MsgExecuteContractResponse { data: data.unwrap_or_default() })
+        }
+        Msg::Migrate { sender, contract, code_id, msg } => {
+            let data = scope.migrate(&mut events, sender, contract, *code_id, msg)?;
+            any(&wasm::MsgMigrateContractResponse { data: data.unwrap_or_default() })
+        }
+        Msg::UpdateAdmin { sender, new_admin, contract } => {
+            scope.update_admin(&mut events, sender, contract, new_admin)?;
+            any(&wasm::MsgUpdateAdminResponse {})
+        }
+        Msg::ClearAdmin { sender, contract } => {
+            scope.clear_admin(&mut events, sender, contract)?;
+            any(&wasm::MsgClearAdminResponse {})
+        }
+    };
+    Ok((events, response))
+}

@@ -1,0 +1,31 @@
+//! What the node keeps of each block: header, transactions, their results and events, and the
+//! app hash after the block ([`StoredBlock`], protobuf-encoded in the `blocks` table).
+
+use tendermint_proto::abci::{Event, ExecTxResult};
+use tendermint_proto::types::{BlockId, Header};
+
+/// One committed block.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct StoredBlock {
+    #[prost(message, optional, tag = "1")]
+    pub header: Option<Header>,
+    /// The block id (header hash and part-set header).
+    #[prost(message, optional, tag = "2")]
+    pub block_id: Option<BlockId>,
+    #[prost(bytes = "vec", repeated, tag = "3")]
+    pub txs: Vec<Vec<u8>>,
+    #[prost(message, repeated, tag = "4")]
+    pub results: Vec<ExecTxResult>,
+    /// Block-level events (`FinalizeBlock` events outside any tx).
+    #[prost(message, repeated, tag = "5")]
+    pub events: Vec<Event>,
+    /// The app hash after executing this block (it goes into the next block's header).
+    #[prost(bytes = "vec", tag = "6")]
+    pub app_hash: Vec<u8>,
+}
+
+impl StoredBlock {
+    pub fn height(&self) -> u64 {
+        self.header.as_ref().map_or(0, |h| u64::try_from(h.height).unwrap_or(0))
+    }
+}

@@ -1,0 +1,108 @@
+//! The genesis file (`genesis.json`, CometBFT's layout with Leasehold's `app_state`) and how
+//! the chain's first state is built from it.
+//!
+//! `app_state` holds: `auth` (transaction limits and accounts to create), `bank` (initial
+//! balances, which also create the accounts), `wasm` (the upload allow-list, the codes to
+//! store — bytes inline, base64 — and which to pin, and the contracts to instantiate in
+//! order). Contract addresses follow from the order: wasmd's classic address of (code id,
+//! instance number), see `docs/genesis.md`.
+
+use cosmwasm_std::{Binary, Coin};
+use serde::{Deserialize, Serialize};
+
+use crate::tx::TxLimits;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Genesis {
+    /// RFC 3339 time of the first block.
+    pub genesis_time: String,
+    pub chain_id: String,
+    /// First block height, as a decimal string (CometBFT's encoding of int64).
+    pub initial_height: String,
+    /// Always empty: the app computes it at InitChain.
+    #[serde(default)]
+    pub app_hash: String,
+    pub app_state: AppState,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppState {
+    pub auth: AuthGenesis,
+    pub bank: BankGenesis,
+    pub wasm: WasmGenesis,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthGenesis {
+    pub params: TxLimits,
+    /// Accounts created (numbered) in this order before balances are credited.
+    #[serde(default)]
+    pub accounts: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BankGenesis {
+    pub balances: Vec<GenesisBalance>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GenesisBalance {
+    pub address: String,
+    pub coins: Vec<Coin>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WasmGenesis {
+    /// Addresses allowed to upload code (`MsgStoreCode`); everyone else gets `unauthorized`.
+    pub upload_allowlist: Vec<String>,
+    /// Codes stored in this order (code ids 1, 2, ...).
+    #[serde(default)]
+    pub codes: Vec<GenesisCode>,
+    /// Contracts instantiated in this order, after every code is stored.
+    #[serde(default)]
+    pub contracts: Vec<GenesisContract>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GenesisCode {
+    /// A short name for logs and docs (`market`, `escrow`, `provider`).
+    pub name: String,
+    pub creator: String,
+    pub wasm_byte_code: Binary,
+    /// Keep it compiled in memory with the setup-cost discount (wasmd's pinned codes).
+    pub pin: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GenesisContract {
+    pub sender: String,
+    pub code_id: u64,
+    pub label: String,
+    pub admin: Option<String>,
+    pub msg: serde_json::Value,
+    #[serde(default)]
+    pub funds: Vec<Coin>,
+}
+
+impl Genesis {
+    pub fn from_json(bytes: &[u8]) -> Result<Genesis, String> {
+        serde_json::from_slice(bytes).map_err(|e| format!("invalid genesis: {e}"))
+    }
+
+    pub fn initial_height(&self) -> Result<u64, String> {
+        self.initial_height.parse().map_err(|_| format!("initial_height {:?} is not a number", self.initial_height))
+    }
+
+    /// The genesis time as a block time.
+    pub fn time(&self) -> Result<tendermint::Time, String> {
+        tendermint::Time::parse_from_rfc3339(&self.genesis_time)
+            .map_err(|e| format!("genesis_time {:?}: {e}", self.genesis_time))
+    }
+}

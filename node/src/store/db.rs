@@ -1,0 +1,232 @@
+//! The node's database: one redb file holding the state, the committed height and app hash,
+//! the blocks with their results, and the transaction indexes.
+//!
+//! Tables:
+//! - `state`: every module's key-value state (namespaced keys, see `docs/state.md`);
+//! - `meta`: `height` (u64 BE) and `app_hash` (32 bytes) of the last committed block;
+//! - `blocks`: height → [`StoredBlock`] (header, txs, results, events, app hash);
+//! - `tx_by_hash`: sha256(tx bytes) → height (u64 BE) ‖ index (u32 BE);
+//! - `tx_events`: `type.key=value` ‖ 0x00 ‖ height ‖ index → empty (the event index behind
+//!   `GetTxsEvent`; `tx.height` and `tx.hash` are indexed like CometBFT's kv indexer does).
+//!
+//! A block is committed with one write transaction ([`Db::commit`]): the state writes, the
+//! block and its indexes, and the new height and app hash become durable together or not at
+//! all. Readers work on MVCC snapshots ([`Db::snapshot`]) and never see a half-written block.
+
+use std::ops::Bound;
+use std::path::Path;
+use std::sync::Arc;
+
+use cosmwasm_std::{Order, Record};
+use leasehold_wasm_host::{Overlay, Snapshot};
+use prost::Message;
+use redb::{Database, ReadOnlyTable, ReadableDatabase, TableDefinition};
+
+use crate::blockstore::StoredBlock;
+use crate::error::NodeError;
+
+const STATE: TableDefinition<&[u8], &[u8]> = TableDefinition::new("state");
+const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
+const BLOCKS: TableDefinition<u64, &[u8]> = TableDefinition::new("blocks");
+const TX_BY_HASH: TableDefinition<&[u8], &[u8]> = TableDefinition::new("tx_by_hash");
+const TX_EVENTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("tx_events");
+
+/// Where a transaction is: block height and index in the block.
+pub type TxLocation = (u64, u32);
+
+/// Everything one block commits.
+#[derive(Debug)]
+pub struct CommitBatch {
+    pub height: u64,
+    pub app_hash: [u8; 32],
+    /// State writes of the block (genesis writes included in the first block).
+    pub writes: Overlay,
+    pub block: StoredBlock,
+    /// For each tx of the block, its hash and its indexed `type.key=value` strings.
+    pub tx_index: Vec<([u8; 32], Vec<String>)>,
+}
+
+/// The database of one node.
+#[derive(Debug)]
+pub struct Db {
+    db: Database,
+}
+
+fn location_bytes(height: u64, index: u32) -> [u8; 12] {
+    let mut b = [0u8; 12];
+    b[..8].copy_from_slice(&height.to_be_bytes());
+    b[8..].copy_from_slice(&index.to_be_bytes());
+    b
+}
+
+fn parse_location(b: &[u8]) -> Option<TxLocation> {
+    let height = u64::from_be_bytes(b.get(..8)?.try_into().ok()?);
+    let index = u32::from_be_bytes(b.get(8..12)?.try_into().ok()?);
+    Some((height, index))
+}
+
+/// The `tx_events` key prefix of an indexed `type.key=value` string.
+pub fn event_key_prefix(indexed: &str) -> Vec<u8> {
+    let mut k = indexed.as_bytes().to_vec();
+    k.push(0);
+    k
+}
+
+impl Db {
+    /// Opens (or creates) the database file at `path`.
+    pub fn open(path: &Path) -> Result<Db, NodeError> {
+        let db = Database::create(path).map_err(|e| NodeError::Db(format!("{}: {e}", path.display())))?;
+        let tx = db.begin_write().map_err(NodeError::db)?;
+        {
+            tx.open_table(STATE).map_err(NodeError::db)?;
+            tx.open_table(META).map_err(NodeError::db)?;
+            tx.open_table(BLOCKS).map_err(NodeError::db)?;
+            tx.open_table(TX_BY_HASH).map_err(NodeError::db)?;
+            tx.open_table(TX_EVENTS).map_err(NodeError::db)?;
+        }
+        tx.commit().map_err(NodeError::db)?;
+        Ok(Db { db })
+    }
+
+    /// A consistent read-only view of the committed state.
+    pub fn snapshot(&self) -> Result<Arc<DbSnapshot>, NodeError> {
+        let tx = self.db.begin_read().map_err(NodeError::db)?;
+        let state = tx.open_table(STATE).map_err(NodeError::db)?;
+        Ok(Arc::new(DbSnapshot { state }))
+    }
+
+    /// Height and app hash of the last committed block (`None` before the first commit).
+    pub fn last_committed(&self) -> Result<Option<(u64, [u8; 32])>, NodeError> {
+        let tx = self.db.begin_read().map_err(NodeError::db)?;
+        let meta = tx.open_table(META).map_err(NodeError::db)?;
+        let height = meta.get("height").map_err(NodeError::db)?;
+        let hash = meta.get("app_hash").map_err(NodeError::db)?;
+        match (height, hash) {
+            (Some(h), Some(a)) => {
+                let height =
+                    u64::from_be_bytes(h.value().try_into().map_err(|_| NodeError::Db("corrupt height".into()))?);
+                let hash: [u8; 32] = a.value().try_into().map_err(|_| NodeError::Db("corrupt app hash".into()))?;
+                Ok(Some((height, hash)))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// Makes one block durable: state writes, block, indexes, height and app hash in one
+    /// atomic, fsynced write transaction.
+    pub fn commit(&self, batch: &CommitBatch) -> Result<(), NodeError> {
+        let tx = self.db.begin_write().map_err(NodeError::db)?;
+        {
+            let mut state = tx.open_table(STATE).map_err(NodeError::db)?;
+            for (k, v) in &batch.writes {
+                match v {
+                    Some(v) => {
+                        state.insert(k.as_slice(), v.as_slice()).map_err(NodeError::db)?;
+                    }
+                    None => {
+                        state.remove(k.as_slice()).map_err(NodeError::db)?;
+                    }
+                }
+            }
+            let mut blocks = tx.open_table(BLOCKS).map_err(NodeError::db)?;
+            blocks.insert(batch.height, batch.block.encode_to_vec().as_slice()).map_err(NodeError::db)?;
+            let mut by_hash = tx.open_table(TX_BY_HASH).map_err(NodeError::db)?;
+            let mut events = tx.open_table(TX_EVENTS).map_err(NodeError::db)?;
+            for (index, (hash, indexed)) in batch.tx_index.iter().enumerate() {
+                let index = u32::try_from(index).map_err(|_| NodeError::Db("too many txs in a block".into()))?;
+                let loc = location_bytes(batch.height, index);
+                by_hash.insert(hash.as_slice(), loc.as_slice()).map_err(NodeError::db)?;
+                for s in indexed {
+                    let mut key = event_key_prefix(s);
+                    key.extend_from_slice(&loc);
+                    events.insert(key.as_slice(), [].as_slice()).map_err(NodeError::db)?;
+                }
+            }
+            let mut meta = tx.open_table(META).map_err(NodeError::db)?;
+            meta.insert("height", batch.height.to_be_bytes().as_slice()).map_err(NodeError::db)?;
+            meta.insert("app_hash", batch.app_hash.as_slice()).map_err(NodeError::db)?;
+        }
+        tx.commit().map_err(NodeError::db)
+    }
+
+    /// The stored block at `height`.
+    pub fn block(&self, height: u64) -> Result<Option<StoredBlock>, NodeError> {
+        let tx = self.db.begin_read().map_err(NodeError::db)?;
+        let blocks = tx.open_table(BLOCKS).map_err(NodeError::db)?;
+        match blocks.get(height).map_err(NodeError::db)? {
+            None => Ok(None),
+            Some(b) => {
+                StoredBlock::decode(b.value()).map(Some).map_err(|e| NodeError::Db(format!("block {height}: {e}")))
+            }
+        }
+    }
+
+    /// Where the tx with this hash was included.
+    pub fn tx_location(&self, hash: &[u8]) -> Result<Option<TxLocation>, NodeError> {
+        let tx = self.db.begin_read().map_err(NodeError::db)?;
+        let t = tx.open_table(TX_BY_HASH).map_err(NodeError::db)?;
+        Ok(t.get(hash).map_err(NodeError::db)?.and_then(|v| parse_location(v.value())))
+    }
+
+    /// Every tx indexed under `type.key=value`, in block order.
+    pub fn txs_with_event(&self, indexed: &str) -> Result<Vec<TxLocation>, NodeError> {
+        let tx = self.db.begin_read().map_err(NodeError::db)?;
+        let t = tx.open_table(TX_EVENTS).map_err(NodeError::db)?;
+        let prefix = event_key_prefix(indexed);
+        let mut end = prefix.clone();
+        if let Some(last) = end.last_mut() {
+            *last = 1;
+        }
+        let mut out = Vec::new();
+        for entry in t.range::<&[u8]>(prefix.as_slice()..end.as_slice()).map_err(NodeError::db)? {
+            let (k, _) = entry.map_err(NodeError::db)?;
+            if let Some(loc) = k.value().get(prefix.len()..).and_then(parse_location) {
+                out.push(loc);
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// A committed-state snapshot (a redb read transaction) under a [`leasehold_wasm_host::Store`].
+pub struct DbSnapshot {
+    state: ReadOnlyTable<&'static [u8], &'static [u8]>,
+}
+
+impl std::fmt::Debug for DbSnapshot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DbSnapshot")
+    }
+}
+
+/// A read of committed state failed: the node cannot execute deterministically without its
+/// state, so it stops (as the Cosmos SDK's stores panic on a database error).
+fn fatal(e: impl std::fmt::Display) -> ! {
+    tracing::error!("database read failed: {e}");
+    panic!("database read failed: {e}")
+}
+
+impl Snapshot for DbSnapshot {
+    fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
+        match self.state.get(key) {
+            Ok(v) => v.map(|v| v.value().to_vec()),
+            Err(e) => fatal(e),
+        }
+    }
+
+    fn first(&self, lower: Bound<&[u8]>, upper: Bound<&[u8]>, order: Order) -> Option<Record> {
+        let mut range = match self.state.range::<&[u8]>((lower, upper)) {
+            Ok(r) => r,
+            Err(e) => fatal(e),
+        };
+        let entry = match order {
+            Order::Ascending => range.next(),
+            Order::Descending => range.next_back(),
+        };
+        match entry {
+            None => None,
+            Some(Ok((k, v))) => Some((k.value().to_vec(), v.value().to_vec())),
+            Some(Err(e)) => fatal(e),
+        }
+    }
+}
