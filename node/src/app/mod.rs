@@ -211,7 +211,7 @@ impl App {
         if height != self.height + 1 {
             return Err(NodeError::Consensus(format!("expected block {}, got {height}", self.height + 1)));
         }
-        let time = header.time.clone().unwrap_or_default();
+        let time = header.time.unwrap_or_default();
         let nanos = u64::try_from(time.seconds).unwrap_or(0).saturating_mul(1_000_000_000)
             + u64::try_from(time.nanos).unwrap_or(0);
         self.host.set_block(BlockInfo {

@@ -70,7 +70,7 @@ impl Producer {
     /// Takes over an initialised app (genesis applied or blocks committed).
     pub fn new(app: App, validator: DevValidator, mempool_size: usize) -> Result<Self, NodeError> {
         let status = app.view().status();
-        let last_time = status.last_header.as_ref().and_then(|h| h.time.clone()).and_then(|t| Time::try_from(t).ok());
+        let last_time = status.last_header.as_ref().and_then(|h| h.time).and_then(|t| Time::try_from(t).ok());
         let last_results = match status.height {
             0 => vec![],
             h => app.view().block(h)?.map(|b| b.results).unwrap_or_default(),
@@ -165,13 +165,14 @@ impl Producer {
             if now >= next {
                 let started = Instant::now();
                 let block = self.produce_block(Time::now())?;
-                tracing::info!(
-                    height = block.height,
-                    txs = block.outcome.results.len(),
-                    app_hash = %hex::encode_upper(block.app_hash),
-                    took_ms = started.elapsed().as_millis() as u64,
-                    "committed block"
-                );
+                let txs = block.outcome.results.len();
+                let took_ms = started.elapsed().as_millis() as u64;
+                let app_hash = hex::encode_upper(block.app_hash);
+                if txs > 0 {
+                    tracing::info!(height = block.height, txs, %app_hash, took_ms, "committed block");
+                } else {
+                    tracing::debug!(height = block.height, txs, %app_hash, took_ms, "committed block");
+                }
                 next += interval;
                 if next < Instant::now() {
                     next = Instant::now() + interval;

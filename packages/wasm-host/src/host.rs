@@ -349,6 +349,64 @@ impl WasmHost {
         self.engine.code_info(&ctx, code_id)
     }
 
+    /// A code's info and its wasm bytes (from the module cache's code store).
+    pub fn code_bytes(&self, code_id: u64) -> Result<Option<(CodeInfo, Vec<u8>)>, HostError> {
+        let Some(info) = self.code_info(code_id)? else { return Ok(None) };
+        let checksum = Checksum::try_from(info.code_hash.as_slice()).map_err(|e| HostError::Internal(e.to_string()))?;
+        let wasm = self.engine.cache.load_wasm(&checksum).map_err(|e| HostError::Vm(e.to_string()))?;
+        Ok(Some((info, wasm)))
+    }
+
+    /// Stored codes in id order after `start_after`, at most `limit`.
+    pub fn codes(&self, start_after: Option<u64>, limit: usize) -> Result<Vec<(u64, CodeInfo)>, HostError> {
+        let wasm = Prefixed::new(self.store.clone(), keys::WASM_STORE);
+        let start = match start_after {
+            Some(id) => keys::code(id.saturating_add(1)),
+            None => vec![keys::CODE_PREFIX],
+        };
+        let mut out = Vec::new();
+        for (k, v) in wasm.range(Some(&start), Some(&[keys::CODE_PREFIX + 1]), cosmwasm_std::Order::Ascending) {
+            if out.len() >= limit {
+                break;
+            }
+            let id = k.get(1..9).and_then(|b| b.try_into().ok()).map(u64::from_be_bytes);
+            let info = CodeInfo::decode(&v).map_err(|e| HostError::Internal(e.to_string()))?;
+            if let Some(id) = id {
+                out.push((id, info));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Contracts instantiated from (or migrated to) `code_id`, in creation order, after the
+    /// position key `start_after` (as returned), at most `limit`: `(position key, address)`.
+    pub fn contracts_by_code(
+        &self,
+        code_id: u64,
+        start_after: Option<&[u8]>,
+        limit: usize,
+    ) -> Result<Vec<(Vec<u8>, String)>, HostError> {
+        let wasm = Prefixed::new(self.store.clone(), keys::WASM_STORE);
+        let mut prefix = vec![keys::CONTRACT_BY_CODE_PREFIX];
+        prefix.extend_from_slice(&code_id.to_be_bytes());
+        let start = match start_after {
+            Some(k) => [&prefix[..], k, &[0u8][..]].concat(),
+            None => prefix.clone(),
+        };
+        let end = crate::store::prefix_end(&prefix);
+        let mut out = Vec::new();
+        for (k, _) in wasm.range(Some(&start), end.as_deref(), cosmwasm_std::Order::Ascending) {
+            if out.len() >= limit {
+                break;
+            }
+            let rest = k[prefix.len()..].to_vec();
+            let addr = rest.get(16..).ok_or_else(|| HostError::Internal("contract-by-code key".into()))?;
+            let human = self.engine.api.humanize(addr).map_err(|e| HostError::Internal(e.to_string()))?;
+            out.push((rest, human));
+        }
+        Ok(out)
+    }
+
     /// Whether the state marks the code as pinned.
     pub fn is_pinned(&self, code_id: u64) -> Result<bool, HostError> {
         let ctx = self.ctx(GasMeter::new(u64::MAX), false);

@@ -1,0 +1,85 @@
+//! The query and broadcast services, registered by method path on one
+//! [`leasehold_grpc_router::Router`] so gRPC (:9090) and ABCI `Query` answer the same way:
+//! `cosmos.auth.v1beta1.Query` ([`auth`]), `cosmos.bank.v1beta1.Query` ([`bank`]),
+//! `cosmwasm.wasm.v1.Query` ([`wasm`]), `cosmos.tx.v1beta1.Service` ([`tx`]) and
+//! `cosmos.base.tendermint.v1beta1.Service` ([`tendermint`]). Every handler reads committed
+//! state through a [`ChainView`] on a blocking thread. Errors use the gRPC codes the Cosmos SDK
+//! returns (e.g. `NotFound` for an unknown account), so cosmrs/CosmJS clients behave as usual.
+
+// tonic::Status is large, and every handler here returns it (as tonic services do).
+#![allow(clippy::result_large_err)]
+
+pub mod auth;
+pub mod bank;
+pub mod events;
+pub mod tendermint;
+pub mod tx;
+pub mod wasm;
+
+use std::sync::Arc;
+
+use leasehold_grpc_router::Router;
+use tonic::Status;
+
+use crate::app::ChainView;
+use crate::app::exec::TxOutcome;
+use crate::dev::ProducerHandle;
+use crate::error::NodeError;
+
+/// Where broadcast txs go: the embedded producer's mempool (dev mode) or, later, CometBFT.
+pub trait TxBroadcaster: Send + Sync + 'static {
+    /// Runs CheckTx and returns its outcome.
+    fn broadcast_sync(&self, tx: Vec<u8>) -> Result<TxOutcome, NodeError>;
+    /// Queues the tx without waiting for CheckTx.
+    fn broadcast_async(&self, tx: Vec<u8>) -> Result<(), NodeError>;
+}
+
+impl TxBroadcaster for ProducerHandle {
+    fn broadcast_sync(&self, tx: Vec<u8>) -> Result<TxOutcome, NodeError> {
+        ProducerHandle::broadcast_sync(self, tx)
+    }
+
+    fn broadcast_async(&self, tx: Vec<u8>) -> Result<(), NodeError> {
+        ProducerHandle::broadcast_async(self, tx)
+    }
+}
+
+/// Node facts the services report (`GetNodeInfo`).
+#[derive(Clone, Debug)]
+pub struct NodeInfo {
+    pub moniker: String,
+    /// Hex node id.
+    pub node_id: String,
+    pub grpc_address: String,
+}
+
+/// Everything the services share.
+#[derive(Clone)]
+pub struct Services {
+    pub view: ChainView,
+    pub broadcaster: Arc<dyn TxBroadcaster>,
+    pub node: NodeInfo,
+}
+
+/// Runs `f` on a blocking thread (contract code and database reads must not block the
+/// async runtime).
+pub(crate) async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, Status> + Send + 'static,
+) -> Result<T, Status> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| Status::internal(format!("query task failed: {e}")))?
+}
+
+pub(crate) fn internal(e: impl std::fmt::Display) -> Status {
+    Status::internal(e.to_string())
+}
+
+/// The router with every service registered.
+pub fn router(services: Services) -> Router {
+    let mut r = Router::new();
+    auth::register(&mut r, &services);
+    bank::register(&mut r, &services);
+    wasm::register(&mut r, &services);
+    tx::register(&mut r, &services);
+    tendermint::register(&mut r, &services);
+    r
+}
