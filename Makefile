@@ -1,5 +1,6 @@
-# Leasehold build entry points. Newcomers: `make run` (build and show the contract artifacts and
-# schemas) and `make test` (build the artifacts, then run every test). `make help` lists targets.
+# Leasehold build entry points. Newcomers: `make run` (build the contracts and the node, then run a
+# dev chain with the marketplace deployed) and `make test` (build the artifacts, then run every
+# test). `make help` lists targets.
 # Needs GNU make, Rust 1.95 via rustup, Node 20 + npm; everything else is installed from here.
 
 SHELL := bash
@@ -10,22 +11,45 @@ MAKEFLAGS += --no-print-directory
 CARGO ?= cargo
 NPM ?= npm
 WASM_TARGET := wasm32-unknown-unknown
+# The dev chain's home (config, genesis, validator key, data); `make reset` deletes it.
+NODE_HOME ?= $(CURDIR)/.leasehold
+LEASEHOLDD := target/debug/leaseholdd
 # Written by `npm ci`; newer than the lockfile means tools/node_modules is current.
 TOOLS_STAMP := tools/node_modules/.package-lock.json
 
 # Prints a stage header.
 header = @printf '\n=== %s ===\n' '$(1)'
 
-.PHONY: help run test tools wasm schema schema-check fmt fmt-check lint ci clean
+.PHONY: help run build node reset test tools wasm schema schema-check fmt fmt-check lint ci clean
 
 help: ## List the targets
 	@printf 'Usage: make <target>   (start with `make run` or `make test`)\n\n'
 	@awk 'BEGIN { FS = ":.*## " } /^[a-z-]+:.*## / { printf "  %-14s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
 
-run: ## Build the contract artifacts and schemas, then show what was built
+run: ## Build contracts + node, init a dev home (NODE_HOME) if absent, run the dev chain
+	$(call header,contract artifacts)
+	$(MAKE) wasm
+	$(call header,leaseholdd)
+	$(MAKE) node
+	@if [[ ! -f '$(NODE_HOME)/config/genesis.json' ]]; then \
+	  printf '\n=== leaseholdd init (%s) ===\n' '$(NODE_HOME)'; \
+	  $(LEASEHOLDD) init --home '$(NODE_HOME)' --artifacts artifacts; \
+	else \
+	  printf '\n=== using the existing dev chain in %s (make reset starts over) ===\n' '$(NODE_HOME)'; \
+	fi
+	$(call header,leaseholdd start --dev)
+	$(LEASEHOLDD) start --dev --home '$(NODE_HOME)'
+
+build: ## Build the contract artifacts and schemas, then show what was built
 	$(MAKE) wasm
 	$(MAKE) schema
 	@scripts/show-build.sh
+
+node: ## Build the node binary (target/debug/leaseholdd; dependencies optimised)
+	$(CARGO) build --locked -p leasehold-node --bin leaseholdd
+
+reset: ## Delete the dev chain in NODE_HOME (the next `make run` starts from genesis)
+	rm -rf '$(NODE_HOME)'
 
 test: ## Build the wasm artifacts (the VM tests load artifacts/), then cargo test the workspace
 	$(call header,wasm artifacts)

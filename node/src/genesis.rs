@@ -5,7 +5,7 @@
 //! balances, which also create the accounts), `wasm` (the upload allow-list, the codes to
 //! store — bytes inline, base64 — and which to pin, and the contracts to instantiate in
 //! order). Contract addresses follow from the order: wasmd's classic address of (code id,
-//! instance number), see `docs/genesis.md`.
+//! instance number), listed in the README ("The node", Genesis).
 
 use cosmwasm_std::{Binary, Coin};
 use serde::{Deserialize, Serialize};
