@@ -1,5 +1,6 @@
 //! The bank module: balances and supply ([`KvBank`] in the `bank/` namespace), plus what the
-//! Cosmos SDK's bank does on top — the recipient of a transfer gets an account if it has none.
+//! Cosmos SDK's bank does on top — the recipient of a transfer gets an account if it has none —
+//! and wasmd's account for every new contract.
 
 use cosmwasm_std::{Coin, Event, Uint256};
 use leasehold_wasm_host::kv::GasKv;
@@ -54,6 +55,11 @@ impl Bank for NodeBank {
         let events = self.inner.mint(kv, to, coins)?;
         self.ensure_account(kv, to)?;
         Ok(events)
+    }
+
+    /// wasmd gives every contract an account (numbered like any other) when it is instantiated.
+    fn on_contract_created(&self, kv: &mut GasKv, address: &str) -> Result<(), BankError> {
+        self.ensure_account(kv, address)
     }
 
     fn burn(&self, kv: &mut GasKv, from: &str, coins: &[Coin]) -> Result<Vec<Event>, BankError> {

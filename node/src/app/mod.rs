@@ -95,6 +95,12 @@ impl App {
         if height > 0 {
             host.sync_pinned_codes().map_err(|e| NodeError::Host(e.to_string()))?;
             last_block = db.block(height)?;
+            // CheckTx and queries run in the context of the last committed block.
+            let t = last_block.as_ref().and_then(|b| b.header.as_ref()).and_then(|h| h.time).unwrap_or_default();
+            let nanos = u64::try_from(t.seconds).unwrap_or(0).saturating_mul(1_000_000_000)
+                + u64::try_from(t.nanos).unwrap_or(0);
+            let chain_id = params.as_ref().map(|p| p.chain_id.clone()).unwrap_or_default();
+            host.set_block(BlockInfo { height, time: Timestamp::from_nanos(nanos), chain_id });
         }
         let check = host.with_store(Store::on(db.snapshot()?));
         let status = ChainStatus::new(params.clone(), height, app_hash, last_block.as_ref());

@@ -27,7 +27,7 @@ fn split_and(q: &str) -> Vec<&str> {
     while i < bytes.len() {
         match bytes[i] {
             b'\'' => quoted = !quoted,
-            b' ' if !quoted && q[i..].to_ascii_uppercase().starts_with(" AND ") => {
+            b' ' if !quoted && bytes.get(i..i + 5).is_some_and(|w| w.eq_ignore_ascii_case(b" AND ")) => {
                 parts.push(&q[start..i]);
                 i += 5;
                 start = i;
@@ -102,6 +102,15 @@ pub fn parse(query: &str) -> Result<EventQuery, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Any query text gets a result or an error message, never a panic.
+        #[test]
+        fn arbitrary_queries_never_panic(q in "\\PC{0,80}") {
+            let _ = parse(&q);
+        }
+    }
 
     #[test]
     fn parses_cometbft_queries() {
@@ -111,7 +120,9 @@ mod tests {
         let q = parse("tx.height=7").unwrap();
         assert_eq!(q.equal, vec!["tx.height=7".to_string()]);
         assert!(parse("tx.hash='ab'").unwrap().equal[0].ends_with("=AB"));
-        for bad in ["", "message.sender", "sender='x'", "a.b=unquoted", "a.b>'x'", "tx.height>3"] {
+        // Multi-byte characters next to the separator must not split a character.
+        assert_eq!(parse("a.b='é' AND c.d='ü'").unwrap().equal, vec!["a.b=é".to_string(), "c.d=ü".to_string()]);
+        for bad in ["", "message.sender", "sender='x'", "a.b=unquoted", "a.b>'x'", "tx.height>3", "é", "a.é AND"] {
             assert!(parse(bad).is_err(), "{bad}");
         }
     }

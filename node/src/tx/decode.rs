@@ -175,3 +175,65 @@ impl DecodedTx {
         .encode_to_vec()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cosmos_sdk_proto::Any;
+    use cosmos_sdk_proto::cosmos::bank::v1beta1::MsgSend;
+    use cosmos_sdk_proto::cosmos::tx::v1beta1::{Fee, ModeInfo, SignerInfo as ProtoSignerInfo};
+    use proptest::prelude::*;
+
+    fn valid_tx() -> Vec<u8> {
+        let msg = MsgSend { from_address: "lease1a".into(), to_address: "lease1b".into(), amount: vec![] };
+        let body = TxBody {
+            messages: vec![Any { type_url: crate::tx::msgs::MSG_SEND.into(), value: msg.encode_to_vec() }],
+            ..Default::default()
+        };
+        let auth = AuthInfo {
+            signer_infos: vec![ProtoSignerInfo {
+                public_key: None,
+                mode_info: Some(ModeInfo {
+                    sum: Some(mode_info::Sum::Single(mode_info::Single { mode: SignMode::Direct as i32 })),
+                }),
+                sequence: 0,
+            }],
+            fee: Some(Fee { gas_limit: 100_000, ..Default::default() }),
+            ..Default::default()
+        };
+        TxRaw { body_bytes: body.encode_to_vec(), auth_info_bytes: auth.encode_to_vec(), signatures: vec![vec![0; 64]] }
+            .encode_to_vec()
+    }
+
+    #[test]
+    fn a_valid_tx_decodes_and_limits_apply() {
+        let limits = TxLimits::default();
+        let tx = decode_tx(&valid_tx(), &limits).unwrap();
+        assert_eq!(tx.signers, vec!["lease1a".to_string()]);
+        let tight = TxLimits { max_tx_bytes: 10, ..TxLimits::default() };
+        assert!(matches!(decode_tx(&valid_tx(), &tight), Err(TxError::TxTooLarge(_))));
+        let no_msgs = TxLimits { max_msgs: 0, ..TxLimits::default() };
+        assert!(matches!(decode_tx(&valid_tx(), &no_msgs), Err(TxError::InvalidRequest(_))));
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        /// Arbitrary bytes never panic the decoder; they are rejected or decoded.
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+            let _ = decode_tx(&bytes, &TxLimits::default());
+        }
+
+        /// Corrupting a valid tx anywhere yields a typed error or a (different) valid decode.
+        #[test]
+        fn corrupted_valid_txs_never_panic(pos in 0usize..200, byte in any::<u8>(), cut in 0usize..200) {
+            let mut tx = valid_tx();
+            let i = pos % tx.len();
+            tx[i] = byte;
+            let _ = decode_tx(&tx, &TxLimits::default());
+            tx.truncate(cut % tx.len());
+            let _ = decode_tx(&tx, &TxLimits::default());
+        }
+    }
+}

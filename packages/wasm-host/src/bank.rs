@@ -52,6 +52,11 @@ pub trait Bank: Send + Sync {
     fn send(&self, kv: &mut GasKv, from: &str, to: &str, coins: &[Coin]) -> Result<Vec<Event>, BankError>;
     /// Creates `coins` in `to` (genesis and tests).
     fn mint(&self, kv: &mut GasKv, to: &str, coins: &[Coin]) -> Result<Vec<Event>, BankError>;
+    /// Called when a contract is instantiated at `address`, before its funds arrive (wasmd
+    /// creates the contract's account there). Nothing by default.
+    fn on_contract_created(&self, _kv: &mut GasKv, _address: &str) -> Result<(), BankError> {
+        Ok(())
+    }
     /// Destroys `coins` held by `from` (`BankMsg::Burn`).
     fn burn(&self, kv: &mut GasKv, from: &str, coins: &[Coin]) -> Result<Vec<Event>, BankError>;
 }

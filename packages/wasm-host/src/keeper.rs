@@ -395,6 +395,7 @@ impl Engine {
                 "contract address already exists, try a different combination of creator, checksum and salt".into(),
             ));
         }
+        self.bank.on_contract_created(&mut ctx.bank(), &human)?;
         if !funds.is_empty() {
             em.extend(self.bank.send(&mut ctx.bank(), creator, &human, funds)?);
         }
