@@ -16,6 +16,10 @@
 //!   deterministic (RFC 6979) ECDSA over `sha256(sign_doc_bytes)`, encoded as 64 bytes `r || s` with
 //!   `s` normalised to the lower half of the group order. Verification rejects high-S signatures,
 //!   as the Cosmos SDK does, so a signature cannot be malleated into a second valid one.
+//! * **Keyring** ([`Keyring`]): named keys in a directory, one JSON file per key, the mnemonic
+//!   encrypted with XChaCha20-Poly1305 under an argon2id hash of a passphrase, written atomically
+//!   with mode 0600; plus an explicitly insecure plain-text backend for tests
+//!   ([`Backend::UnencryptedTestOnly`]). [`Keyring`] documents the file format.
 //!
 //! Secret material (mnemonic phrases, seeds, private scalars) is never printed: [`Mnemonic`] and
 //! [`SigningKey`] have redacting `Debug` implementations, no `Display`, and error messages never
@@ -42,9 +46,11 @@
 mod address;
 mod error;
 mod key;
+mod keyring;
 mod mnemonic;
 
 pub use address::{address_from_pubkey, decode_address, encode_address, module_address};
 pub use error::KeyError;
 pub use key::{COIN_TYPE, PUBLIC_KEY_LEN, PublicKey, SIGNATURE_LEN, SigningKey, verify};
+pub use keyring::{Backend, FORMAT_VERSION as KEYRING_FORMAT_VERSION, KdfParams, KeyInfo, Keyring, KeyringError};
 pub use mnemonic::{Mnemonic, generate_mnemonic};
