@@ -29,7 +29,7 @@ use cosmos_sdk_proto::cosmos::crypto::secp256k1::PubKey;
 use cosmos_sdk_proto::cosmos::tx::signing::v1beta1::SignMode;
 use cosmos_sdk_proto::cosmos::tx::v1beta1::{AuthInfo, Fee, ModeInfo, SignDoc, SignerInfo, TxBody, TxRaw, mode_info};
 use cosmos_sdk_proto::cosmwasm::wasm::v1::MsgExecuteContract;
-use cosmwasm_std::{BlockInfo, Coin, DecCoin, Decimal256, HexBinary, Timestamp};
+use cosmwasm_std::{BlockInfo, Coin, DecCoin, HexBinary, Timestamp};
 use leasehold_keys::SigningKey;
 use leasehold_node::app::exec::TxOutcome;
 use leasehold_node::app::{App, BECH32_PREFIX};
@@ -44,9 +44,7 @@ use leasehold_types::Attribute;
 use leasehold_types::ids::OrderId;
 use leasehold_types::market::{ConfigResponse, ExecuteMsg, LeaseState, LeasesResponse, QueryMsg};
 use leasehold_types::provider::{ExecuteMsg as RegistryMsg, ProviderInfo};
-use leasehold_types::resources::{
-    Endpoint, EndpointKind, GIB, GpuRequest, GroupSpec, PlacementRequirements, ResourceUnit, StorageVolume,
-};
+use leasehold_types::resources::GroupSpec;
 use leasehold_wasm_host::{HostOptions, WasmHost};
 use prost::Message;
 use serde::Serialize;
@@ -173,25 +171,12 @@ fn sign_tx(signer: &mut Account, msgs: Vec<Any>, gas: u64) -> Vec<u8> {
 // Marketplace messages (the shapes of tests/marketplace's fixtures)
 
 fn price(amount: u128) -> DecCoin {
-    DecCoin::new(Decimal256::from_atomics(amount, 0).expect("price"), DENOM)
+    leasehold_marketplace_tests::price(amount, DENOM)
 }
 
 /// One replica of 1 CPU / 1 GiB at 1 ulease per block: any registered provider qualifies.
 fn cpu_group(name: &str) -> GroupSpec {
-    GroupSpec {
-        name: name.into(),
-        requirements: PlacementRequirements::default(),
-        resources: vec![ResourceUnit {
-            id: 1,
-            cpu_millis: 1000,
-            memory_bytes: GIB,
-            storage: vec![StorageVolume { name: "root".into(), size_bytes: GIB, class: None, persistent: false }],
-            gpu: GpuRequest::default(),
-            endpoints: vec![Endpoint { kind: EndpointKind::SharedHttp, sequence_number: 0 }],
-            count: 1,
-            price: price(1),
-        }],
-    }
+    leasehold_marketplace_tests::fixtures::cpu_group_in(name, 1, 1, DENOM)
 }
 
 fn create_deployment(dseq: u64) -> ExecuteMsg {

@@ -10,6 +10,11 @@ use crate::{DENOM, price};
 
 /// A CPU web service: `count` replicas of 1 CPU / 1 GiB at `unit_price` per replica per block.
 pub fn cpu_group(name: &str, unit_price: u128, count: u32) -> GroupSpec {
+    cpu_group_in(name, unit_price, count, DENOM)
+}
+
+/// [`cpu_group`] priced in `denom`.
+pub fn cpu_group_in(name: &str, unit_price: u128, count: u32, denom: &str) -> GroupSpec {
     GroupSpec {
         name: name.into(),
         requirements: PlacementRequirements::default(),
@@ -21,7 +26,7 @@ pub fn cpu_group(name: &str, unit_price: u128, count: u32) -> GroupSpec {
             gpu: GpuRequest::default(),
             endpoints: vec![Endpoint { kind: EndpointKind::SharedHttp, sequence_number: 0 }],
             count,
-            price: price(unit_price, DENOM),
+            price: price(unit_price, denom),
         }],
     }
 }
