@@ -1,9 +1,18 @@
 //! Leasehold's Rust client library.
 //!
-//! For now it holds the [`sdl`] module: parsing Akash-style SDL files into the market's group
-//! specs and the manifest hash a deployment commits to on chain. The gRPC client, keyring and
-//! the `leasehold` CLI will live beside it.
+//! - [`client`]: a gRPC connection to a node (tonic 0.13) with retries; queries; transactions
+//!   built, signed (SIGN_MODE_DIRECT), simulated, broadcast and awaited.
+//! - [`contracts`]: typed clients of the market, escrow and provider registry, speaking the
+//!   contracts' own message types from `leasehold-types`.
+//! - [`sdl`]: Akash-style SDL files parsed into the market's group specs and the manifest hash a
+//!   deployment commits to on chain.
+//! - [`cli`]: the `leasehold` command line built on the above (`src/bin/leasehold.rs`).
+//!
+//! Keys and the encrypted keyring come from `leasehold-keys`.
 
 #![forbid(unsafe_code)]
 
+pub mod cli;
+pub mod client;
+pub mod contracts;
 pub mod sdl;

@@ -1,0 +1,389 @@
+//! The `leasehold` command line: every command and flag, with examples in `--help`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "leasehold",
+    version,
+    about = "Lease compute (GPUs above all) on the Leasehold chain: tenants, providers, auditors, operators",
+    after_help = "Examples:\n  leasehold keys add alice\n  leasehold deployment create examples/gpu-inference.yaml --deposit 5000000uusdc --from alice\n  leasehold bids list --dseq 1 --from alice\n  leasehold lease create lease1owner/1/1/1/lease1provider --from alice\n\nDefaults come from ~/.leasehold/client.toml (see `leasehold config show`)."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Args, Debug, Clone, Default)]
+pub struct GlobalArgs {
+    /// gRPC endpoint of a node [default: http://127.0.0.1:9090]
+    #[arg(long, global = true, env = "LEASEHOLD_NODE")]
+    pub node: Option<String>,
+    /// Chain id (asked from the node when absent)
+    #[arg(long, global = true)]
+    pub chain_id: Option<String>,
+    /// Key (name in the keyring) that signs
+    #[arg(long, global = true, env = "LEASEHOLD_FROM")]
+    pub from: Option<String>,
+    /// Keyring directory [default: ~/.leasehold/keyring]
+    #[arg(long, global = true, env = "LEASEHOLD_KEYRING_DIR")]
+    pub keyring_dir: Option<PathBuf>,
+    /// Keyring backend: `file` (encrypted) or `test` (UNENCRYPTED, for tests only)
+    #[arg(long, global = true, value_enum)]
+    pub keyring_backend: Option<KeyringBackend>,
+    /// Gas limit: `auto` (simulate × --gas-adjustment) or a number
+    #[arg(long, global = true)]
+    pub gas: Option<String>,
+    /// Multiplier on simulated gas [default: 1.3]
+    #[arg(long, global = true)]
+    pub gas_adjustment: Option<f64>,
+    /// Gas price used to compute fees [default: 0.025ulease]
+    #[arg(long, global = true)]
+    pub gas_prices: Option<String>,
+    /// Exact fees instead of gas × price, e.g. 5000ulease
+    #[arg(long, global = true)]
+    pub fees: Option<String>,
+    /// Output format
+    #[arg(long, short = 'o', global = true, value_enum)]
+    pub output: Option<OutputFormat>,
+    /// Do not ask for confirmation
+    #[arg(long, short = 'y', global = true)]
+    pub yes: bool,
+    /// Print error details and debug logs
+    #[arg(long, short = 'v', global = true)]
+    pub verbose: bool,
+    /// Client config file [default: ~/.leasehold/client.toml]
+    #[arg(long, global = true, env = "LEASEHOLD_CLIENT_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Address of the market contract (found on chain when absent)
+    #[arg(long, global = true)]
+    pub market: Option<String>,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OutputFormat {
+    Text,
+    Json,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyringBackend {
+    File,
+    Test,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Manage keys in the keyring
+    #[command(subcommand)]
+    Keys(KeysCmd),
+    /// Tenant: create, update, fund and close deployments
+    #[command(subcommand)]
+    Deployment(DeploymentCmd),
+    /// Tenant: pause, restart or close one group of a deployment
+    #[command(subcommand)]
+    Group(GroupCmd),
+    /// See the bids on your orders
+    #[command(subcommand)]
+    Bids(BidsCmd),
+    /// Tenant and provider: leases
+    #[command(subcommand)]
+    Lease(LeaseCmd),
+    /// Tenant: a deployment's escrow account (balance, accrued, runway)
+    #[command(subcommand)]
+    Escrow(EscrowCmd),
+    /// Provider: register, update or delete yourself in the registry
+    #[command(subcommand)]
+    Provider(ProviderCmd),
+    /// Provider: place or close bids
+    #[command(subcommand)]
+    Bid(BidCmd),
+    /// Auditor: sign or delete attributes of a provider
+    #[command(subcommand)]
+    Audit(AuditCmd),
+    /// Operator: store, instantiate, migrate and query contracts
+    #[command(subcommand)]
+    Wasm(WasmCmd),
+    /// Send tokens
+    #[command(subcommand)]
+    Bank(BankCmd),
+    /// Read accounts, balances and transactions
+    #[command(subcommand)]
+    Query(QueryCmd),
+    /// Show or write the client config file
+    #[command(subcommand)]
+    Config(ConfigCmd),
+    /// Print shell completions, e.g. `leasehold completions bash > /etc/bash_completion.d/leasehold`
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum KeysCmd {
+    /// Create a key from a new 24-word mnemonic (shown once: write it down)
+    #[command(after_help = "Example: leasehold keys add alice")]
+    Add { name: String },
+    /// List keys (names and addresses; no passphrase needed)
+    List,
+    /// Show one key's address and public key
+    #[command(after_help = "Example: leasehold keys show alice")]
+    Show { name: String },
+    /// Import a key from a mnemonic (read from stdin or prompted; never pass it as an argument)
+    #[command(after_help = "Example: echo \"word1 ... word24\" | leasehold keys import bob")]
+    Import {
+        name: String,
+        /// HD account index (m/44'/118'/0'/0/INDEX)
+        #[arg(long, default_value_t = 0)]
+        index: u32,
+    },
+    /// Print a key's mnemonic (asks for the passphrase and a confirmation)
+    Export { name: String },
+    /// Delete a key from the keyring
+    Delete { name: String },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DeploymentCmd {
+    /// Create a deployment from an SDL file with an escrow deposit
+    #[command(
+        after_help = "Example: leasehold deployment create examples/gpu-inference.yaml --deposit 5000000uusdc --from alice"
+    )]
+    Create {
+        file: PathBuf,
+        /// Escrow deposit, one coin in the pricing denom (e.g. 5000000uusdc)
+        #[arg(long)]
+        deposit: String,
+        /// Deployment sequence number [default: the latest block height]
+        #[arg(long)]
+        dseq: Option<u64>,
+        /// Let anyone match the cheapest bid after the bidding window
+        #[arg(long)]
+        auto_match: bool,
+    },
+    /// Update a deployment's manifest hash from an edited SDL (same groups)
+    Update {
+        file: PathBuf,
+        #[arg(long)]
+        dseq: u64,
+    },
+    /// Close a deployment (its leases end, the rest of the deposit is refunded)
+    Close {
+        #[arg(long)]
+        dseq: u64,
+    },
+    /// Add funds to a deployment's escrow
+    #[command(after_help = "Example: leasehold deployment deposit --dseq 1 1000000uusdc --from alice")]
+    Deposit {
+        #[arg(long)]
+        dseq: u64,
+        amount: String,
+        /// Deployment owner [default: --from]
+        #[arg(long)]
+        owner: Option<String>,
+    },
+    /// Show one deployment with its groups
+    Get {
+        #[arg(long)]
+        dseq: u64,
+        #[arg(long)]
+        owner: Option<String>,
+    },
+    /// List deployments (yours by default)
+    List {
+        #[arg(long)]
+        owner: Option<String>,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct GroupRef {
+    #[arg(long)]
+    pub dseq: u64,
+    #[arg(long, default_value_t = 1)]
+    pub gseq: u32,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum GroupCmd {
+    /// Pause a group (its lease closes)
+    Pause(GroupRef),
+    /// Relist a paused (or out-of-funds) group
+    Start(GroupRef),
+    /// Close a group
+    Close(GroupRef),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum BidsCmd {
+    /// Bids on a deployment's orders (yours by default), cheapest first
+    #[command(after_help = "Example: leasehold bids list --dseq 1 --from alice")]
+    List {
+        #[arg(long)]
+        dseq: Option<u64>,
+        #[arg(long)]
+        owner: Option<String>,
+        /// Only this provider's bids
+        #[arg(long)]
+        provider: Option<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum LeaseCmd {
+    /// Accept a bid: OWNER/DSEQ/GSEQ/OSEQ/PROVIDER as `bids list` prints it
+    #[command(after_help = "Example: leasehold lease create lease1.../1/1/1/lease1... --from alice")]
+    Create { bid: String },
+    /// Close a lease (tenant or provider)
+    Close {
+        lease: String,
+        /// Provider's reason: unstable, decommission, unspecified, manifest-timeout
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Leases you own (or --provider's)
+    List {
+        #[arg(long)]
+        owner: Option<String>,
+        #[arg(long)]
+        provider: Option<String>,
+    },
+    /// Provider: withdraw what a lease has earned
+    Withdraw { lease: String },
+    /// Provider: withdraw from every active lease
+    WithdrawAll,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum EscrowCmd {
+    /// Balance, accrued payments and runway of a deployment's escrow
+    Show {
+        #[arg(long)]
+        dseq: u64,
+        #[arg(long)]
+        owner: Option<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ProviderCmd {
+    /// Register as a provider
+    #[command(
+        after_help = "Example: leasehold provider register --host-uri https://gpu.example.com:8443 --attr region=eu-west --attr gpu=h100 --from gpu-co"
+    )]
+    Register(ProviderArgs),
+    /// Replace your host URI, attributes and info
+    Update(ProviderArgs),
+    /// Leave the registry (refused while you have active leases)
+    Delete,
+    /// Show a provider
+    Get { owner: Option<String> },
+}
+
+#[derive(Args, Debug)]
+pub struct ProviderArgs {
+    #[arg(long)]
+    pub host_uri: String,
+    /// key=value, repeatable
+    #[arg(long = "attr")]
+    pub attributes: Vec<String>,
+    #[arg(long)]
+    pub email: Option<String>,
+    #[arg(long)]
+    pub website: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum BidCmd {
+    /// Bid on an order: OWNER/DSEQ/GSEQ/OSEQ and a price per block
+    #[command(after_help = "Example: leasehold bid create lease1owner.../1/1/1 --price 120uusdc --from gpu-co")]
+    Create {
+        order: String,
+        #[arg(long)]
+        price: String,
+    },
+    /// Withdraw a bid (OWNER/DSEQ/GSEQ/OSEQ/PROVIDER)
+    Close { bid: String },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AuditCmd {
+    /// Sign attributes of a provider as an auditor
+    #[command(after_help = "Example: leasehold audit sign lease1provider... --attr tier=gold --from auditor")]
+    Sign {
+        provider: String,
+        #[arg(long = "attr", required = true)]
+        attributes: Vec<String>,
+    },
+    /// Delete your attestations of a provider (all, or the given keys)
+    Delete {
+        provider: String,
+        #[arg(long = "key")]
+        keys: Vec<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum WasmCmd {
+    /// Upload a wasm file (gzipped on the wire)
+    Store { file: PathBuf },
+    /// Instantiate a code
+    #[command(
+        after_help = "Example: leasehold wasm instantiate 4 '{\"count\":0}' --label my-counter --admin lease1..."
+    )]
+    Instantiate {
+        code_id: u64,
+        msg: String,
+        #[arg(long)]
+        label: String,
+        #[arg(long)]
+        admin: Option<String>,
+        /// Instantiate without an admin (no migrations)
+        #[arg(long, conflicts_with = "admin")]
+        no_admin: bool,
+        #[arg(long)]
+        amount: Option<String>,
+    },
+    /// Execute a contract message
+    Execute {
+        contract: String,
+        msg: String,
+        #[arg(long)]
+        amount: Option<String>,
+    },
+    /// Migrate a contract to another code (admin only)
+    Migrate { contract: String, code_id: u64, msg: String },
+    /// Smart query (JSON)
+    #[command(after_help = "Example: leasehold wasm query lease1market... '{\"params\":{}}'")]
+    Query { contract: String, msg: String },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum BankCmd {
+    /// Send tokens from --from to an address
+    #[command(after_help = "Example: leasehold bank send lease1... 1000000ulease --from alice")]
+    Send { to: String, amount: String },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum QueryCmd {
+    /// Account number, sequence and public key
+    Account { address: String },
+    /// All balances of an address
+    Balances { address: String },
+    /// A transaction by hash
+    Tx { hash: String },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ConfigCmd {
+    /// Print the effective settings
+    Show,
+    /// Write the current flags as defaults to the config file
+    Init,
+}

@@ -1,0 +1,410 @@
+//! Tenant commands: `deployment`, `group`, `bids`, `lease`, `escrow`.
+
+use crate::client::ChainClient;
+use crate::contracts::Marketplace;
+use crate::sdl::parse_sdl;
+use cosmwasm_std::HexBinary;
+use leasehold_types::escrow::{self, AccountId, PaymentId, RunwayResponse};
+use leasehold_types::market::{
+    self, BidState, BidsResponse, DeploymentResponse, DeploymentsResponse, LeaseCloseReason, LeaseState,
+    LeasesResponse, OrdersResponse,
+};
+use leasehold_types::{DeploymentId, OrderId};
+
+use crate::cli::args::{BidsCmd, DeploymentCmd, EscrowCmd, GroupCmd, GroupRef, LeaseCmd};
+use crate::cli::context::Ctx;
+use crate::cli::error::CliError;
+use crate::cli::parse::{self, bid_string};
+
+const PAGE: u32 = 100;
+
+async fn setup(ctx: &Ctx) -> Result<(ChainClient, Marketplace), CliError> {
+    let client = ctx.connect().await?;
+    let mp = ctx.marketplace(&client).await?;
+    Ok((client, mp))
+}
+
+fn read_sdl(path: &std::path::Path) -> Result<crate::sdl::Sdl, CliError> {
+    let text = std::fs::read_to_string(path).map_err(|e| CliError::usage(format!("{}: {e}", path.display())))?;
+    parse_sdl(&text).map_err(|e| CliError::usage(format!("{}: {e}", path.display())))
+}
+
+/// Executes one market message as `--from` and reports it.
+async fn exec_market(
+    ctx: &Ctx,
+    what: &str,
+    msg: market::ExecuteMsg,
+    funds: Vec<cosmwasm_std::Coin>,
+) -> Result<(), CliError> {
+    let (client, mp) = setup(ctx).await?;
+    let mut signer = ctx.signer()?;
+    ctx.confirm(&format!("{what} as {}", signer.address()))?;
+    let mut progress = ctx.out.progress();
+    let r = mp.market.execute(&client, &mut signer, &msg, &funds, &ctx.tx_options()?, &mut progress).await;
+    ctx.out.done_waiting();
+    ctx.out.tx(what, &r?, &[]);
+    Ok(())
+}
+
+pub async fn deployment(ctx: &Ctx, cmd: DeploymentCmd) -> Result<(), CliError> {
+    match cmd {
+        DeploymentCmd::Create { file, deposit, dseq, auto_match } => {
+            let sdl = read_sdl(&file)?;
+            let groups = sdl.group_specs().map_err(|e| CliError::usage(format!("{}: {e}", file.display())))?;
+            let deposit = parse::coin(&deposit, "--deposit")?;
+            let (client, mp) = setup(ctx).await?;
+            let dseq = match dseq {
+                Some(d) => d,
+                None => client.latest_block().await?.0,
+            };
+            let mut signer = ctx.signer()?;
+            let msg = market::ExecuteMsg::CreateDeployment {
+                dseq,
+                hash: HexBinary::from(sdl.manifest_hash().to_vec()),
+                groups,
+                auto_match,
+            };
+            ctx.confirm(&format!("create deployment {dseq} from {} with deposit {deposit}", file.display()))?;
+            let mut progress = ctx.out.progress();
+            let r = mp.market.execute(&client, &mut signer, &msg, &[deposit], &ctx.tx_options()?, &mut progress).await;
+            ctx.out.done_waiting();
+            let r = r?;
+            let attr = |e: &crate::client::tx::TxEvent, k: &str| {
+                e.attributes.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone()).unwrap_or_default()
+            };
+            let orders: Vec<String> = r
+                .events_of("wasm-order-created")
+                .map(|e| format!("{}/{}/{}/{}", attr(e, "owner"), attr(e, "dseq"), attr(e, "gseq"), attr(e, "oseq")))
+                .collect();
+            ctx.out.tx(
+                "deployment created",
+                &r,
+                &[("owner", signer.address().to_string()), ("dseq", dseq.to_string()), ("orders", orders.join(" "))],
+            );
+            Ok(())
+        }
+        DeploymentCmd::Update { file, dseq } => {
+            let sdl = read_sdl(&file)?;
+            let msg =
+                market::ExecuteMsg::UpdateDeployment { dseq, hash: HexBinary::from(sdl.manifest_hash().to_vec()) };
+            exec_market(ctx, &format!("deployment {dseq} updated"), msg, vec![]).await
+        }
+        DeploymentCmd::Close { dseq } => {
+            exec_market(ctx, &format!("deployment {dseq} closed"), market::ExecuteMsg::CloseDeployment { dseq }, vec![])
+                .await
+        }
+        DeploymentCmd::Deposit { dseq, amount, owner } => {
+            let amount = parse::coin(&amount, "amount")?;
+            let (client, mp) = setup(ctx).await?;
+            let mut signer = ctx.signer()?;
+            let owner = owner.unwrap_or_else(|| signer.address().to_string());
+            let id = AccountId::deployment(&DeploymentId { owner: owner.clone(), dseq });
+            ctx.confirm(&format!("deposit {amount} into deployment {owner}/{dseq}"))?;
+            let mut progress = ctx.out.progress();
+            let r = mp
+                .escrow
+                .execute(
+                    &client,
+                    &mut signer,
+                    &escrow::ExecuteMsg::Deposit { id },
+                    &[amount],
+                    &ctx.tx_options()?,
+                    &mut progress,
+                )
+                .await;
+            ctx.out.done_waiting();
+            ctx.out.tx("deposited", &r?, &[]);
+            Ok(())
+        }
+        DeploymentCmd::Get { dseq, owner } => {
+            let (client, mp) = setup(ctx).await?;
+            let owner = match owner {
+                Some(o) => o,
+                None => ctx.from_address()?,
+            };
+            let d: DeploymentResponse =
+                mp.market.query(&client, &market::QueryMsg::Deployment { id: DeploymentId { owner, dseq } }).await?;
+            ctx.out.print(&d, || {
+                let mut s = format!(
+                    "deployment {}/{}: {:?}, denom {}, auto-match {}",
+                    d.deployment.id.owner,
+                    d.deployment.id.dseq,
+                    d.deployment.state,
+                    d.deployment.denom,
+                    d.deployment.auto_match
+                );
+                for g in &d.groups {
+                    s.push_str(&format!(
+                        "\n  group {} ({}): {:?}, last order {}",
+                        g.id.gseq, g.spec.name, g.state, g.last_oseq
+                    ));
+                }
+                s
+            });
+            Ok(())
+        }
+        DeploymentCmd::List { owner } => {
+            let (client, mp) = setup(ctx).await?;
+            let owner = match owner {
+                Some(o) => o,
+                None => ctx.from_address()?,
+            };
+            let d: DeploymentsResponse = mp
+                .market
+                .query(
+                    &client,
+                    &market::QueryMsg::Deployments {
+                        owner: Some(owner),
+                        state: None,
+                        start_after: None,
+                        limit: Some(PAGE),
+                    },
+                )
+                .await?;
+            ctx.out.print(&d, || {
+                if d.deployments.is_empty() {
+                    return "no deployments".into();
+                }
+                d.deployments
+                    .iter()
+                    .map(|x| format!("{}/{}  {:?}  {}", x.id.owner, x.id.dseq, x.state, x.denom))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            });
+            Ok(())
+        }
+    }
+}
+
+pub async fn group(ctx: &Ctx, cmd: GroupCmd) -> Result<(), CliError> {
+    let (what, msg) = match cmd {
+        GroupCmd::Pause(GroupRef { dseq, gseq }) => ("paused", market::ExecuteMsg::PauseGroup { dseq, gseq }),
+        GroupCmd::Start(GroupRef { dseq, gseq }) => ("started", market::ExecuteMsg::StartGroup { dseq, gseq }),
+        GroupCmd::Close(GroupRef { dseq, gseq }) => ("closed", market::ExecuteMsg::CloseGroup { dseq, gseq }),
+    };
+    exec_market(ctx, &format!("group {what}"), msg, vec![]).await
+}
+
+pub async fn bids(ctx: &Ctx, cmd: BidsCmd) -> Result<(), CliError> {
+    let BidsCmd::List { dseq, owner, provider } = cmd;
+    let (client, mp) = setup(ctx).await?;
+    let mut bids = Vec::new();
+    if let Some(provider) = provider.clone().filter(|_| dseq.is_none()) {
+        let r: BidsResponse = mp
+            .market
+            .query(
+                &client,
+                &market::QueryMsg::Bids {
+                    order: None,
+                    provider: Some(provider),
+                    state: None,
+                    start_after: None,
+                    limit: Some(PAGE),
+                },
+            )
+            .await?;
+        bids = r.bids;
+    } else {
+        let owner = match owner {
+            Some(o) => o,
+            None => ctx.from_address()?,
+        };
+        let orders: OrdersResponse = mp
+            .market
+            .query(
+                &client,
+                &market::QueryMsg::Orders { owner: Some(owner), state: None, start_after: None, limit: Some(PAGE) },
+            )
+            .await?;
+        for o in orders.orders.iter().filter(|o| dseq.is_none_or(|d| o.order.id.dseq == d)) {
+            let order: OrderId = o.order.id.clone();
+            let r: BidsResponse = mp
+                .market
+                .query(
+                    &client,
+                    &market::QueryMsg::Bids {
+                        order: Some(order),
+                        provider: provider.clone(),
+                        state: None,
+                        start_after: None,
+                        limit: Some(PAGE),
+                    },
+                )
+                .await?;
+            bids.extend(r.bids);
+        }
+    }
+    bids.sort_by(|a, b| a.price.amount.cmp(&b.price.amount).then(a.created_at.cmp(&b.created_at)));
+    ctx.out.print(&bids, || {
+        if bids.is_empty() {
+            return "no bids yet".into();
+        }
+        let mut s =
+            format!("{:<8} {:>16} {:<8} {}", "state", "price/block", "created", "bid (use with `lease create`)");
+        for b in &bids {
+            let state = match b.state {
+                BidState::Open => "open",
+                BidState::Active => "active",
+                BidState::Lost => "lost",
+                BidState::Closed => "closed",
+            };
+            s.push_str(&format!(
+                "\n{state:<8} {:>16} {:<8} {}",
+                format!("{}{}", b.price.amount, b.price.denom),
+                b.created_at,
+                bid_string(&b.id)
+            ));
+        }
+        s
+    });
+    Ok(())
+}
+
+fn reason(s: &str) -> Result<LeaseCloseReason, CliError> {
+    Ok(match s {
+        "unstable" => LeaseCloseReason::Unstable,
+        "decommission" => LeaseCloseReason::Decommission,
+        "unspecified" => LeaseCloseReason::Unspecified,
+        "manifest-timeout" => LeaseCloseReason::ManifestTimeout,
+        other => {
+            return Err(CliError::usage(format!(
+                "--reason {other:?}: expected unstable, decommission, unspecified or manifest-timeout"
+            )));
+        }
+    })
+}
+
+pub async fn lease(ctx: &Ctx, cmd: LeaseCmd) -> Result<(), CliError> {
+    match cmd {
+        LeaseCmd::Create { bid } => {
+            let bid = parse::bid_id(&bid)?;
+            let what = format!("lease {} created", bid_string(&bid));
+            exec_market(ctx, &what, market::ExecuteMsg::CreateLease { bid }, vec![]).await
+        }
+        LeaseCmd::Close { lease, reason: r } => {
+            let lease = parse::bid_id(&lease)?;
+            let reason = r.as_deref().map(reason).transpose()?;
+            let what = format!("lease {} closed", bid_string(&lease));
+            exec_market(ctx, &what, market::ExecuteMsg::CloseLease { lease, reason }, vec![]).await
+        }
+        LeaseCmd::List { owner, provider } => {
+            let (client, mp) = setup(ctx).await?;
+            let owner = match (&owner, &provider) {
+                (Some(o), _) => Some(o.clone()),
+                (None, Some(_)) => None,
+                (None, None) => Some(ctx.from_address()?),
+            };
+            let r: LeasesResponse = mp
+                .market
+                .query(
+                    &client,
+                    &market::QueryMsg::Leases { owner, provider, state: None, start_after: None, limit: Some(PAGE) },
+                )
+                .await?;
+            ctx.out.print(&r, || {
+                if r.leases.is_empty() {
+                    return "no leases".into();
+                }
+                r.leases
+                    .iter()
+                    .map(|l| {
+                        let state = match l.state {
+                            LeaseState::Active => "active",
+                            LeaseState::InsufficientFunds => "insufficient-funds",
+                            LeaseState::Closed => "closed",
+                        };
+                        format!(
+                            "{state:<18} {:>14} {}",
+                            format!("{}{}", l.price.amount, l.price.denom),
+                            bid_string(&l.id)
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            });
+            Ok(())
+        }
+        LeaseCmd::Withdraw { lease } => {
+            let lease = parse::bid_id(&lease)?;
+            let (client, mp) = setup(ctx).await?;
+            let mut signer = ctx.signer()?;
+            let id = PaymentId::for_lease(&lease);
+            let mut progress = ctx.out.progress();
+            let r = mp
+                .escrow
+                .execute(
+                    &client,
+                    &mut signer,
+                    &escrow::ExecuteMsg::Withdraw { id },
+                    &[],
+                    &ctx.tx_options()?,
+                    &mut progress,
+                )
+                .await;
+            ctx.out.done_waiting();
+            let r = r?;
+            let paid = r.attribute("transfer", "amount").unwrap_or("nothing").to_string();
+            ctx.out.tx("withdrawn", &r, &[("paid", paid)]);
+            Ok(())
+        }
+        LeaseCmd::WithdrawAll => {
+            let (client, mp) = setup(ctx).await?;
+            let mut signer = ctx.signer()?;
+            let provider = signer.address().to_string();
+            let r: LeasesResponse = mp
+                .market
+                .query(
+                    &client,
+                    &market::QueryMsg::Leases {
+                        owner: None,
+                        provider: Some(provider.clone()),
+                        state: Some(LeaseState::Active),
+                        start_after: None,
+                        limit: Some(PAGE),
+                    },
+                )
+                .await?;
+            if r.leases.is_empty() {
+                ctx.out.print(&serde_json::json!({"withdrawn": 0}), || "no active leases".into());
+                return Ok(());
+            }
+            let msgs = r
+                .leases
+                .iter()
+                .map(|l| {
+                    mp.escrow.msg(&provider, &escrow::ExecuteMsg::Withdraw { id: PaymentId::for_lease(&l.id) }, &[])
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let mut progress = ctx.out.progress();
+            let res = client.send_tx(&mut signer, msgs, &ctx.tx_options()?, &mut progress).await;
+            ctx.out.done_waiting();
+            ctx.out.tx(&format!("withdrew from {} leases", r.leases.len()), &res?, &[]);
+            Ok(())
+        }
+    }
+}
+
+pub async fn escrow(ctx: &Ctx, cmd: EscrowCmd) -> Result<(), CliError> {
+    let EscrowCmd::Show { dseq, owner } = cmd;
+    let (client, mp) = setup(ctx).await?;
+    let owner = match owner {
+        Some(o) => o,
+        None => ctx.from_address()?,
+    };
+    let id = AccountId::deployment(&DeploymentId { owner: owner.clone(), dseq });
+    let account: escrow::AccountResponse =
+        mp.escrow.query(&client, &escrow::QueryMsg::Account { id: id.clone() }).await?;
+    let runway: RunwayResponse =
+        mp.escrow.query(&client, &escrow::QueryMsg::Runway { id, block_time_ms: Some(1000) }).await?;
+    let value = serde_json::json!({ "account": account, "runway": runway });
+    ctx.out.print(&value, || {
+        let a = &account.account;
+        let blocks = runway.blocks.map_or("unlimited (no open payments)".to_string(), |b| format!("{b} blocks"));
+        let time = runway.seconds.map_or(String::new(), |s| format!(" (~{}h{:02}m at 1 s blocks)", s / 3600, (s % 3600) / 60));
+        format!(
+            "escrow of deployment {owner}/{dseq}\n  balance    {}{}\n  deposited  {}{}\n  accrued    {}{} (settled at block {})\n  rate       {}{} per block\n  runway     {blocks}{time}",
+            account.balance, a.denom, a.deposited, a.denom, a.charged, a.denom, a.settled_at, runway.rate, a.denom
+        )
+    });
+    Ok(())
+}

@@ -1,0 +1,102 @@
+//! Provider and auditor commands: `provider`, `bid`, `audit`.
+
+use leasehold_types::market;
+use leasehold_types::provider::{self, Provider, ProviderInfo};
+
+use crate::cli::args::{AuditCmd, BidCmd, ProviderArgs, ProviderCmd};
+use crate::cli::context::Ctx;
+use crate::cli::error::CliError;
+use crate::cli::parse;
+
+fn provider_msg(a: ProviderArgs, update: bool) -> Result<provider::ExecuteMsg, CliError> {
+    let attributes = a.attributes.iter().map(|s| parse::attribute(s)).collect::<Result<Vec<_>, _>>()?;
+    let info = ProviderInfo { email: a.email.unwrap_or_default(), website: a.website.unwrap_or_default() };
+    Ok(if update {
+        provider::ExecuteMsg::Update { host_uri: a.host_uri, attributes, info }
+    } else {
+        provider::ExecuteMsg::Register { host_uri: a.host_uri, attributes, info }
+    })
+}
+
+async fn exec_registry(ctx: &Ctx, what: &str, msg: provider::ExecuteMsg) -> Result<(), CliError> {
+    let client = ctx.connect().await?;
+    let mp = ctx.marketplace(&client).await?;
+    let mut signer = ctx.signer()?;
+    ctx.confirm(&format!("{what} as {}", signer.address()))?;
+    let mut progress = ctx.out.progress();
+    let r = mp.registry.execute(&client, &mut signer, &msg, &[], &ctx.tx_options()?, &mut progress).await;
+    ctx.out.done_waiting();
+    ctx.out.tx(what, &r?, &[]);
+    Ok(())
+}
+
+pub async fn provider(ctx: &Ctx, cmd: ProviderCmd) -> Result<(), CliError> {
+    match cmd {
+        ProviderCmd::Register(a) => exec_registry(ctx, "provider registered", provider_msg(a, false)?).await,
+        ProviderCmd::Update(a) => exec_registry(ctx, "provider updated", provider_msg(a, true)?).await,
+        ProviderCmd::Delete => exec_registry(ctx, "provider deleted", provider::ExecuteMsg::Delete {}).await,
+        ProviderCmd::Get { owner } => {
+            let client = ctx.connect().await?;
+            let mp = ctx.marketplace(&client).await?;
+            let owner = match owner {
+                Some(o) => o,
+                None => ctx.from_address()?,
+            };
+            let p: Provider = mp.registry.query(&client, &provider::QueryMsg::Provider { owner }).await?;
+            ctx.out.print(&p, || serde_json::to_string_pretty(&p).unwrap_or_default());
+            Ok(())
+        }
+    }
+}
+
+pub async fn bid(ctx: &Ctx, cmd: BidCmd) -> Result<(), CliError> {
+    let client = ctx.connect().await?;
+    let mp = ctx.marketplace(&client).await?;
+    let mut signer = ctx.signer()?;
+    let (what, msg, funds) = match cmd {
+        BidCmd::Create { order, price } => {
+            let order = parse::order_id(&order)?;
+            let price = parse::dec_coin(&price, "--price")?;
+            // The collateral is the market's minimum bid deposit in the price's denom.
+            let params: market::MarketParams = mp.market.query(&client, &market::QueryMsg::Params {}).await?;
+            let deposit = params
+                .denoms
+                .iter()
+                .find(|d| d.denom == price.denom)
+                .ok_or_else(|| CliError::usage(format!("--price: the market does not accept {}", price.denom)))?;
+            let collateral = cosmwasm_std::Coin { denom: price.denom.clone(), amount: deposit.bid_min_deposit };
+            (
+                format!("bid placed (collateral {collateral})"),
+                market::ExecuteMsg::CreateBid { order, price },
+                vec![collateral],
+            )
+        }
+        BidCmd::Close { bid } => {
+            let bid = parse::bid_id(&bid)?;
+            ("bid closed".to_string(), market::ExecuteMsg::CloseBid { bid }, vec![])
+        }
+    };
+    ctx.confirm(&format!("{what} as {}", signer.address()))?;
+    let mut progress = ctx.out.progress();
+    let r = mp.market.execute(&client, &mut signer, &msg, &funds, &ctx.tx_options()?, &mut progress).await;
+    ctx.out.done_waiting();
+    ctx.out.tx(&what, &r?, &[]);
+    Ok(())
+}
+
+pub async fn audit(ctx: &Ctx, cmd: AuditCmd) -> Result<(), CliError> {
+    let (what, msg) = match cmd {
+        AuditCmd::Sign { provider, attributes } => {
+            let attributes = attributes.iter().map(|s| parse::attribute(s)).collect::<Result<Vec<_>, _>>()?;
+            ("attributes signed", provider::ExecuteMsg::SignAttributes { owner: provider, attributes })
+        }
+        AuditCmd::Delete { provider, keys } => (
+            "attestations deleted",
+            provider::ExecuteMsg::DeleteAttributes {
+                owner: provider,
+                keys: if keys.is_empty() { None } else { Some(keys) },
+            },
+        ),
+    };
+    exec_registry(ctx, what, msg).await
+}
