@@ -36,7 +36,10 @@ impl Ctx {
             (None, Some("json")) => OutputFormat::Json,
             (None, Some("text") | None) => OutputFormat::Text,
             (None, Some(other)) => {
-                return Err(CliError::usage(format!("{}: output {other:?} is not text or json", config_path.display())));
+                return Err(CliError::usage(format!(
+                    "{}: output {other:?} is not text or json",
+                    config_path.display()
+                )));
             }
         };
         Ok(Ctx { global, file, config_path, out: Output::new(format) })
