@@ -330,3 +330,44 @@ impl ChainClient {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MNEMONIC: &str = "rare undo idea swear indoor retire limit drum joy beyond develop foam";
+
+    /// The signature covers exactly `SignDoc{body_bytes, auth_info_bytes, chain_id,
+    /// account_number}` built from the bytes inside the `TxRaw`, as the node verifies it.
+    #[test]
+    fn signed_tx_verifies_over_the_sign_doc_of_its_own_bytes() {
+        let key = SigningKey::from_mnemonic(MNEMONIC, "", 0).unwrap();
+        let msg = Any { type_url: "/cosmos.bank.v1beta1.MsgSend".into(), value: vec![1, 2, 3] };
+        let fees = [Coin::new(5000u128, "ulease")];
+        let raw = sign_tx(&key, "leasehold-dev-1", 7, 3, &[msg], "memo", 200_000, &fees);
+        let tx = TxRaw::decode(raw.as_slice()).unwrap();
+        let doc = SignDoc {
+            body_bytes: tx.body_bytes.clone(),
+            auth_info_bytes: tx.auth_info_bytes.clone(),
+            chain_id: "leasehold-dev-1".into(),
+            account_number: 7,
+        };
+        let pk = key.public_key().to_bytes();
+        leasehold_keys::verify(&pk, &doc.encode_to_vec(), &tx.signatures[0]).unwrap();
+        // Another chain id or account number is another document.
+        let other = SignDoc { chain_id: "other".into(), ..doc.clone() };
+        assert!(leasehold_keys::verify(&pk, &other.encode_to_vec(), &tx.signatures[0]).is_err());
+        let auth = AuthInfo::decode(tx.auth_info_bytes.as_slice()).unwrap();
+        let signer = &auth.signer_infos[0];
+        assert_eq!(signer.sequence, 3);
+        assert_eq!(auth.fee.unwrap().gas_limit, 200_000);
+        assert_eq!(TxBody::decode(tx.body_bytes.as_slice()).unwrap().memo, "memo");
+    }
+
+    #[test]
+    fn fees_round_up() {
+        let price: crate::client::GasPrice = "0.025ulease".parse().unwrap();
+        assert_eq!(price.fee_for(200_001).to_string(), "5001");
+        assert!("ulease".parse::<crate::client::GasPrice>().is_err());
+    }
+}
