@@ -49,8 +49,12 @@ impl Ctx {
         self.global.node.clone().or_else(|| self.file.node.clone()).unwrap_or_else(|| "http://127.0.0.1:9090".into())
     }
 
+    fn gas_adjustment(&self) -> f64 {
+        self.global.gas_adjustment.or(self.file.gas_adjustment).unwrap_or(1.3)
+    }
+
     pub fn gas(&self) -> Result<Gas, CliError> {
-        let adjustment = self.global.gas_adjustment.or(self.file.gas_adjustment).unwrap_or(1.3);
+        let adjustment = self.gas_adjustment();
         if !(1.0..=10.0).contains(&adjustment) {
             return Err(CliError::usage(format!("--gas-adjustment {adjustment}: expected a number from 1 to 10")));
         }
@@ -96,21 +100,49 @@ impl Ctx {
         Ok(TxOptions { memo: String::new(), gas: Some(self.gas()?), fees })
     }
 
-    pub fn keyring(&self) -> Result<Keyring, CliError> {
-        let dir = self
-            .global
+    fn keyring_dir(&self) -> PathBuf {
+        self.global
             .keyring_dir
             .clone()
             .or_else(|| self.file.keyring_dir.clone())
-            .unwrap_or_else(|| default_dir().join("keyring"));
-        let backend = match (self.global.keyring_backend, self.file.keyring_backend.as_deref()) {
+            .unwrap_or_else(|| default_dir().join("keyring"))
+    }
+
+    fn keyring_backend(&self) -> Result<Backend, CliError> {
+        Ok(match (self.global.keyring_backend, self.file.keyring_backend.as_deref()) {
             (Some(KeyringBackend::Test), _) | (None, Some("test")) => Backend::UnencryptedTestOnly,
             (Some(KeyringBackend::File), _) | (None, Some("file") | None) => Backend::File,
             (None, Some(other)) => {
                 return Err(CliError::usage(format!("keyring_backend {other:?}: expected file or test")));
             }
+        })
+    }
+
+    pub fn keyring(&self) -> Result<Keyring, CliError> {
+        Keyring::open(self.keyring_dir(), PREFIX, self.keyring_backend()?).map_err(|e| CliError::usage(e.to_string()))
+    }
+
+    /// Every setting as this invocation resolves it (flags, then the config file, then the
+    /// defaults); `chain_id`, `from` and `market` stay empty when neither sets them (the chain
+    /// id and the market are then found on the chain).
+    pub fn effective_config(&self) -> Result<ClientFileConfig, CliError> {
+        let backend = if self.keyring_backend()?.is_insecure() { KeyringBackend::Test } else { KeyringBackend::File };
+        let gas = match self.gas()? {
+            Gas::Auto { .. } => "auto".to_string(),
+            Gas::Fixed(n) => n.to_string(),
         };
-        Keyring::open(&dir, PREFIX, backend).map_err(|e| CliError::usage(e.to_string()))
+        Ok(ClientFileConfig {
+            node: Some(self.node()),
+            chain_id: self.global.chain_id.clone().or_else(|| self.file.chain_id.clone()),
+            from: self.global.from.clone().or_else(|| self.file.from.clone()),
+            keyring_dir: Some(self.keyring_dir()),
+            keyring_backend: Some(crate::cli::commands::value_name(&backend)),
+            gas: Some(gas),
+            gas_adjustment: Some(self.gas_adjustment()),
+            gas_prices: Some(self.client_config()?.gas_price.to_string()),
+            output: Some(crate::cli::commands::value_name(&self.out.format)),
+            market: self.global.market.clone().or_else(|| self.file.market.clone()),
+        })
     }
 
     /// The `--from` key name.

@@ -28,6 +28,7 @@ pub struct ChainClient {
 impl ChainClient {
     /// Connects to `config.endpoint` and learns the chain id (unless configured).
     pub async fn connect(config: ClientConfig) -> Result<ChainClient, ClientError> {
+        check_endpoint(&config.endpoint)?;
         let endpoint = Endpoint::from_shared(config.endpoint.clone())
             .map_err(|e| ClientError::invalid("node endpoint", format!("{}: {e}", config.endpoint)))?
             .connect_timeout(config.timeout)
@@ -102,14 +103,95 @@ fn backoff(attempt: u32) -> Duration {
     Duration::from_millis(200u64.saturating_mul(1 << attempt.min(6)))
 }
 
+/// An endpoint must be an absolute `http://` or `https://` URI: tonic accepts `127.0.0.1:9090`
+/// too and then fails to connect, which would look like a network failure.
+fn check_endpoint(endpoint: &str) -> Result<(), ClientError> {
+    let rest = endpoint.strip_prefix("http://").or_else(|| endpoint.strip_prefix("https://"));
+    match rest {
+        Some(host) if !host.is_empty() && !host.starts_with('/') => Ok(()),
+        _ => Err(ClientError::invalid(
+            "node endpoint",
+            format!("{endpoint:?}: expected http://HOST:PORT, e.g. http://127.0.0.1:9090"),
+        )),
+    }
+}
+
 /// The error and its causes on one line (transport errors hide the useful part in `source`).
+/// Many errors already print their source after their own message; such repeats are dropped,
+/// so `transport error: tcp connect error: Connection refused` is not said twice.
 fn source_chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
+    let mut messages = vec![e.to_string()];
     let mut cur = e.source();
     while let Some(s) = cur {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
+        messages.push(s.to_string());
         cur = s.source();
     }
+    // From the innermost cause outwards: a message that already ends with what follows it
+    // replaces it; one already contained in it adds nothing.
+    let mut out = messages.pop().unwrap_or_default();
+    while let Some(m) = messages.pop() {
+        if m.ends_with(out.as_str()) {
+            out = m;
+        } else if !out.contains(m.as_str()) {
+            out = format!("{m}: {out}");
+        }
+    }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug)]
+    struct E(&'static str, Option<Box<E>>);
+
+    impl std::fmt::Display for E {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str(self.0)
+        }
+    }
+
+    impl std::error::Error for E {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            self.1.as_deref().map(|e| e as _)
+        }
+    }
+
+    fn chain(msgs: &[&'static str]) -> E {
+        msgs.iter().rev().fold(None, |inner, m| Some(E(m, inner.map(Box::new)))).unwrap()
+    }
+
+    /// "cannot connect to http://127.0.0.1:1: transport error: tcp connect error: tcp connect
+    /// error: Connection refused": causes that print their own source were repeated.
+    #[test]
+    fn connect_errors_do_not_repeat_their_causes() {
+        let refused = "Connection refused (os error 111)";
+        assert_eq!(
+            source_chain(&chain(&[
+                "transport error",
+                "tcp connect error",
+                "tcp connect error: Connection refused (os error 111)",
+                refused
+            ])),
+            "transport error: tcp connect error: Connection refused (os error 111)"
+        );
+        assert_eq!(source_chain(&chain(&["a", "b", "c"])), "a: b: c");
+        assert_eq!(source_chain(&chain(&["invalid URL", "invalid URL"])), "invalid URL");
+        assert_eq!(source_chain(&chain(&["only"])), "only");
+    }
+
+    /// `--node 127.0.0.1:9090` (no scheme) failed as a network error (exit 4) instead of a usage
+    /// error naming the expected form.
+    #[test]
+    fn endpoint_without_scheme_is_invalid_input() {
+        for ok in ["http://127.0.0.1:9090", "https://node.example.com", "http://[::1]:9090"] {
+            assert!(check_endpoint(ok).is_ok(), "{ok}");
+        }
+        for bad in ["127.0.0.1:9090", "nonsense", "", "http://", "tcp://127.0.0.1:9090", "http:///x"] {
+            let err = check_endpoint(bad).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::Usage, "{bad}");
+            assert!(err.to_string().contains("expected http://HOST:PORT"), "{err}");
+        }
+    }
 }

@@ -113,8 +113,7 @@ pub async fn wasm(ctx: &Ctx, cmd: WasmCmd) -> Result<(), CliError> {
 
 pub async fn bank(ctx: &Ctx, cmd: BankCmd) -> Result<(), CliError> {
     let BankCmd::Send { to, amount } = cmd;
-    leasehold_keys::decode_address(crate::cli::context::PREFIX, &to)
-        .map_err(|e| CliError::usage(format!("recipient {to:?}: {e}")))?;
+    check_address("recipient", &to)?;
     let coins = parse::coins(&amount, "amount")?;
     let from = ctx.from_address()?;
     let m = cosmos_sdk_proto::cosmos::bank::v1beta1::MsgSend {
@@ -126,7 +125,18 @@ pub async fn bank(ctx: &Ctx, cmd: BankCmd) -> Result<(), CliError> {
     send(ctx, &format!("sent {amount} to {to}"), any, |_| vec![]).await
 }
 
+/// Checks an address typed by the user before anything is sent (the node's own error for a bad
+/// address is long and repetitive).
+fn check_address(what: &str, address: &str) -> Result<(), CliError> {
+    leasehold_keys::decode_address(crate::cli::context::PREFIX, address)
+        .map(|_| ())
+        .map_err(|e| CliError::usage(format!("{what} {address:?}: {e}")))
+}
+
 pub async fn query(ctx: &Ctx, cmd: QueryCmd) -> Result<(), CliError> {
+    if let QueryCmd::Account { address } | QueryCmd::Balances { address } = &cmd {
+        check_address("address", address)?;
+    }
     let client = ctx.connect().await?;
     match cmd {
         QueryCmd::Account { address } => {

@@ -1,9 +1,12 @@
 //! Tenant commands: `deployment`, `group`, `bids`, `lease`, `escrow`.
 
+use std::collections::BTreeMap;
+
 use crate::client::ChainClient;
+use crate::client::tx::TxResult;
 use crate::contracts::Marketplace;
 use crate::sdl::parse_sdl;
-use cosmwasm_std::HexBinary;
+use cosmwasm_std::{HexBinary, Uint256};
 use leasehold_types::escrow::{self, AccountId, PaymentId, RunwayResponse};
 use leasehold_types::market::{
     self, BidState, BidsResponse, DeploymentResponse, DeploymentsResponse, LeaseCloseReason, LeaseState,
@@ -343,8 +346,8 @@ pub async fn lease(ctx: &Ctx, cmd: LeaseCmd) -> Result<(), CliError> {
                 .await;
             ctx.out.done_waiting();
             let r = r?;
-            let paid = r.attribute("transfer", "amount").unwrap_or("nothing").to_string();
-            ctx.out.tx("withdrawn", &r, &[("paid", paid)]);
+            let (paid, take) = escrow_payouts(&r, &mp.escrow.address);
+            ctx.out.tx("withdrawn", &r, &[("paid", paid), ("take", take)]);
             Ok(())
         }
         LeaseCmd::WithdrawAll => {
@@ -378,10 +381,41 @@ pub async fn lease(ctx: &Ctx, cmd: LeaseCmd) -> Result<(), CliError> {
             let mut progress = ctx.out.progress();
             let res = client.send_tx(&mut signer, msgs, &ctx.tx_options()?, &mut progress).await;
             ctx.out.done_waiting();
-            ctx.out.tx(&format!("withdrew from {} leases", r.leases.len()), &res?, &[]);
+            let res = res?;
+            let (paid, take) = escrow_payouts(&res, &mp.escrow.address);
+            ctx.out.tx(&format!("withdrew from {} leases", r.leases.len()), &res, &[("paid", paid), ("take", take)]);
             Ok(())
         }
     }
+}
+
+/// What the escrow at `escrow` paid out in `r`, per denom: `(to the payee, take to the community
+/// pool)`, e.g. `("17100uusdc", "900uusdc")`, or `"nothing"`. Read from the escrow's
+/// `escrow-withdrawn` events and, when a withdrawal found the account overdrawn, its
+/// `escrow-payment-closed` events — not from `transfer` events, the first of which is the fee.
+fn escrow_payouts(r: &TxResult, escrow: &str) -> (String, String) {
+    let mut totals: BTreeMap<String, (Uint256, Uint256)> = BTreeMap::new();
+    let events = r.events_of("wasm-escrow-withdrawn").chain(r.events_of("wasm-escrow-payment-closed"));
+    for e in events {
+        let attr = |k: &str| e.attributes.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str());
+        if attr("_contract_address") != Some(escrow) {
+            continue;
+        }
+        let (Some(denom), Some(amount), Some(take)) = (attr("denom"), attr("amount"), attr("take")) else {
+            continue;
+        };
+        let (Ok(amount), Ok(take)) = (amount.parse::<Uint256>(), take.parse::<Uint256>()) else {
+            continue;
+        };
+        let t = totals.entry(denom.to_string()).or_default();
+        *t = (t.0.saturating_add(amount), t.1.saturating_add(take));
+    }
+    let show = |pick: fn(&(Uint256, Uint256)) -> Uint256| {
+        let parts: Vec<String> =
+            totals.iter().filter(|(_, t)| !pick(t).is_zero()).map(|(d, t)| format!("{}{d}", pick(t))).collect();
+        if parts.is_empty() { "nothing".to_string() } else { parts.join(",") }
+    };
+    (show(|t| t.0), show(|t| t.1))
 }
 
 pub async fn escrow(ctx: &Ctx, cmd: EscrowCmd) -> Result<(), CliError> {
@@ -407,4 +441,68 @@ pub async fn escrow(ctx: &Ctx, cmd: EscrowCmd) -> Result<(), CliError> {
         )
     });
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::client::tx::TxEvent;
+
+    fn event(kind: &str, attrs: &[(&str, &str)]) -> TxEvent {
+        TxEvent { kind: kind.into(), attributes: attrs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect() }
+    }
+
+    fn result(events: Vec<TxEvent>) -> TxResult {
+        TxResult {
+            hash: "AB".into(),
+            height: 7,
+            code: 0,
+            codespace: String::new(),
+            log: String::new(),
+            gas_wanted: 1,
+            gas_used: 1,
+            events,
+            data: vec![],
+            timestamp: String::new(),
+        }
+    }
+
+    /// `lease withdraw` reported the fee (the tx's first `transfer` event, in ulease) as what the
+    /// provider was paid.
+    #[test]
+    fn withdraw_reports_the_escrow_payout_not_the_fee() {
+        let escrow = "lease1escrow";
+        let withdrawn = |amount: &str, take: &str, denom: &str| {
+            event(
+                "wasm-escrow-withdrawn",
+                &[("_contract_address", escrow), ("amount", amount), ("take", take), ("denom", denom)],
+            )
+        };
+        let r = result(vec![
+            event("transfer", &[("recipient", "lease1fees"), ("amount", "3296ulease")]),
+            withdrawn("17100", "900", "uusdc"),
+            event("transfer", &[("recipient", "lease1provider"), ("amount", "17100uusdc")]),
+        ]);
+        assert_eq!(escrow_payouts(&r, escrow), ("17100uusdc".to_string(), "900uusdc".to_string()));
+
+        // withdraw-all: summed per denom, an overdraft's payment-closed payout included, other
+        // contracts' look-alike events ignored, zero amounts left out.
+        let r = result(vec![
+            withdrawn("10", "1", "uusdc"),
+            withdrawn("5", "0", "ulease"),
+            event(
+                "wasm-escrow-payment-closed",
+                &[("_contract_address", escrow), ("amount", "20"), ("take", "2"), ("denom", "uusdc")],
+            ),
+            event(
+                "wasm-escrow-withdrawn",
+                &[("_contract_address", "lease1other"), ("amount", "999"), ("take", "9"), ("denom", "uusdc")],
+            ),
+        ]);
+        assert_eq!(escrow_payouts(&r, escrow), ("5ulease,30uusdc".to_string(), "3uusdc".to_string()));
+        assert_eq!(
+            escrow_payouts(&result(vec![withdrawn("0", "0", "uusdc")]), escrow),
+            ("nothing".into(), "nothing".into())
+        );
+    }
 }

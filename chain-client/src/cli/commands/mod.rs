@@ -5,6 +5,8 @@ mod keys;
 mod market;
 mod provider;
 
+use clap::ValueEnum;
+
 use crate::cli::args::{Cli, Command, ConfigCmd};
 use crate::cli::context::Ctx;
 use crate::cli::error::CliError;
@@ -25,8 +27,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Bank(c) => chain::bank(&ctx, c).await,
         Command::Query(c) => chain::query(&ctx, c).await,
         Command::Config(ConfigCmd::Show) => {
-            let mut effective = ctx.file.clone();
-            effective.node = Some(ctx.node());
+            let effective = ctx.effective_config()?;
             ctx.out.print(&effective, || {
                 format!("# {}\n{}", ctx.config_path.display(), toml::to_string_pretty(&effective).unwrap_or_default())
             });
@@ -39,6 +40,8 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             c.chain_id = g.chain_id.clone().or(c.chain_id);
             c.from = g.from.clone().or(c.from);
             c.keyring_dir = g.keyring_dir.clone().or(c.keyring_dir);
+            c.keyring_backend = g.keyring_backend.map(|b| value_name(&b)).or(c.keyring_backend);
+            c.output = g.output.map(|o| value_name(&o)).or(c.output);
             c.gas = g.gas.clone().or(c.gas);
             c.gas_adjustment = g.gas_adjustment.or(c.gas_adjustment);
             c.gas_prices = g.gas_prices.clone().or(c.gas_prices);
@@ -49,4 +52,9 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Completions { .. } => Ok(()),
     }
+}
+
+/// The name clap accepts for a value (`test`, `json`), as the config file spells it too.
+pub(crate) fn value_name<V: ValueEnum>(v: &V) -> String {
+    v.to_possible_value().map(|p| p.get_name().to_string()).unwrap_or_default()
 }

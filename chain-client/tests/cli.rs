@@ -1,0 +1,590 @@
+//! End to end through the real `leasehold` binary against a dev node started by each test (in
+//! process, on 127.0.0.1:0, a block every 200 ms):
+//!
+//! - the tenant / provider / auditor journey — register, audit, deploy from
+//!   `examples/gpu-inference.yaml`, bid, lease, blocks pass, deposit, withdraw, close — with every
+//!   balance checked to the micro-unit after each step and cross-checked with `escrow show`, and a
+//!   table of blocks and seconds per step;
+//! - the validator journey — store, instantiate, query, migrate a contract; uploads refused to
+//!   accounts off the allow-list;
+//! - bad input — wrong passphrase, unknown key, malformed addresses and amounts, unreachable
+//!   node, insufficient funds, invalid mnemonics — each with its exit code (2 usage, 3 chain
+//!   rejection, 4 network), a one-line error, and nothing written to the keyring.
+//!
+//! `cargo test -p leasehold-client --test cli -- --nocapture` shows the timing tables.
+
+mod common;
+
+use std::time::Instant;
+
+use common::*;
+use cosmwasm_std::{Decimal256, Uint256};
+use leasehold_types::escrow::{AccountResponse, AccountState, RunwayResponse};
+use leasehold_types::market::{Bid, BidState, LeaseCloseReason, LeaseState, LeasesResponse};
+use serde_json::Value;
+
+const USDC: &str = "uusdc";
+const LEASE: &str = "ulease";
+/// The tenant's escrow deposit, then its top-up.
+const DEPOSIT: u128 = 5_000_000;
+const TOP_UP: u128 = 1_000_000;
+/// The market's minimum bid collateral in uusdc (dev genesis), which `bid create` attaches.
+const COLLATERAL: u128 = 500_000;
+/// The provider's price per block, under the SDL's 3500 uusdc ceiling; odd, so the take is floored.
+const PRICE: u128 = 3_333;
+/// Blocks the lease runs before the top-up.
+const RUN_BLOCKS: u64 = 10;
+
+/// The escrow's take on uusdc: the dev genesis' default take rate, 5 %, floored.
+fn take(amount: u128) -> u128 {
+    amount * 5 / 100
+}
+
+fn u64_of(v: &Value, key: &str) -> u64 {
+    v[key].as_u64().unwrap_or_else(|| panic!("{key} missing in {v}"))
+}
+
+fn str_of<'a>(v: &'a Value, key: &str) -> &'a str {
+    v[key].as_str().unwrap_or_else(|| panic!("{key} missing in {v}"))
+}
+
+fn dec(amount: u128) -> Decimal256 {
+    Decimal256::from_atomics(amount, 0).expect("decimal")
+}
+
+/// A transaction through the CLI with `-o json`: its output, inclusion height and the fee paid.
+async fn tx(cli: &Cli, args: &[&str]) -> (Value, u64, u128) {
+    let (v, _) = cli.json(args).await;
+    assert_eq!(v["code"], 0, "{args:?}: {v}");
+    let height = u64_of(&v, "height");
+    (v.clone(), height, fee(u64_of(&v, "gas_wanted")))
+}
+
+async fn escrow_show(cli: &Cli, dseq: &str) -> (AccountResponse, RunwayResponse) {
+    let (v, _) = cli.json(&["escrow", "show", "--dseq", dseq, "--from", "tenant"]).await;
+    let account: AccountResponse = serde_json::from_value(v["account"].clone()).expect("escrow account JSON");
+    let runway: RunwayResponse = serde_json::from_value(v["runway"].clone()).expect("runway JSON");
+    (account, runway)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tenant_provider_auditor_journey_through_the_cli() {
+    let chain = TestChain::start().await;
+    let cli = Cli::new(&chain.url);
+    for name in ["tenant", "provider-gpu", "auditor"] {
+        cli.import_dev_key(name).await;
+    }
+    let (tenant, provider, auditor) = (dev_address("tenant"), dev_address("provider-gpu"), dev_address("auditor"));
+    let escrow = chain.contracts.escrow.clone();
+    let (pool, fees) = (community_pool(), fee_collector());
+    let mut ledger = Ledger::default();
+    for (label, address) in [
+        ("tenant", &tenant),
+        ("provider-gpu", &provider),
+        ("auditor", &auditor),
+        ("escrow contract", &escrow),
+        ("community pool", &pool),
+        ("fee collector", &fees),
+    ] {
+        ledger.track(&cli, label, address).await;
+    }
+    let usdc_supply: u128 = ledger.accounts.iter().map(|(_, a)| ledger.get(a, USDC)).sum();
+    let lease_supply: u128 = ledger.accounts.iter().map(|(_, a)| ledger.get(a, LEASE)).sum();
+    let mut times = Timings::default();
+
+    // 1. The provider registers with attributes that satisfy the GPU example: the placement's
+    //    tier, an H100 80Gi SXM, and a persistent beta3 storage class.
+    let (h0, started) = (chain.height().await, Instant::now());
+    let (_, h, f) = tx(
+        &cli,
+        &[
+            "provider",
+            "register",
+            "--host-uri",
+            "https://gpu.example.com:8443",
+            "--attr",
+            "region=us-east",
+            "--attr",
+            "tier=datacenter",
+            "--attr",
+            "capabilities/gpu/vendor/nvidia/model/h100/ram/80Gi/interface/sxm=true",
+            "--attr",
+            "capabilities/storage/1/class=beta3",
+            "--attr",
+            "capabilities/storage/1/persistent=true",
+            "--email",
+            "ops@gpu.example.com",
+            "--from",
+            "provider-gpu",
+        ],
+    )
+    .await;
+    times.record("provider register", h0, h, started);
+    ledger.pay(&provider, &fees, LEASE, f);
+    ledger.check(&cli, "provider register").await;
+    let (p, _) = cli.json(&["provider", "get", &provider]).await;
+    assert_eq!(str_of(&p, "host_uri"), "https://gpu.example.com:8443");
+    assert_eq!(p["attributes"].as_array().map(Vec::len), Some(5));
+
+    // 2. The auditor the SDL trusts (signedBy.anyOf) signs the placement attribute.
+    let (h0, started) = (chain.height().await, Instant::now());
+    let (_, h, f) = tx(&cli, &["audit", "sign", &provider, "--attr", "tier=datacenter", "--from", "auditor"]).await;
+    times.record("audit sign", h0, h, started);
+    ledger.pay(&auditor, &fees, LEASE, f);
+    ledger.check(&cli, "audit sign").await;
+
+    // 3. The tenant deploys the SDL with a deposit: it moves into the escrow.
+    let (h0, started) = (chain.height().await, Instant::now());
+    let deposit = format!("{DEPOSIT}{USDC}");
+    let (v, h, f) =
+        tx(&cli, &["deployment", "create", &example("gpu-inference.yaml"), "--deposit", &deposit, "--from", "tenant"])
+            .await;
+    times.record("deployment create", h0, h, started);
+    let dseq = str_of(&v, "dseq").to_string();
+    assert_eq!(str_of(&v, "owner"), tenant);
+    let order = format!("{tenant}/{dseq}/1/1");
+    assert_eq!(str_of(&v, "orders"), order, "one group, one order");
+    ledger.pay(&tenant, &fees, LEASE, f);
+    ledger.pay(&tenant, &escrow, USDC, DEPOSIT);
+    ledger.check(&cli, "deployment create").await;
+
+    // 4. The provider bids under the ceiling; the market's minimum collateral goes to escrow.
+    let (h0, started) = (chain.height().await, Instant::now());
+    let price = format!("{PRICE}{USDC}");
+    let (_, h, f) = tx(&cli, &["bid", "create", &order, "--price", &price, "--from", "provider-gpu"]).await;
+    times.record("bid create", h0, h, started);
+    ledger.pay(&provider, &fees, LEASE, f);
+    ledger.pay(&provider, &escrow, USDC, COLLATERAL);
+    ledger.check(&cli, "bid create").await;
+
+    // 5. The tenant sees the bid.
+    let (h0, started) = (chain.height().await, Instant::now());
+    let (v, _) = cli.json(&["bids", "list", "--dseq", &dseq, "--from", "tenant"]).await;
+    times.record("bids list", h0, chain.height().await, started);
+    let bids: Vec<Bid> = serde_json::from_value(v).expect("bids JSON");
+    assert_eq!(bids.len(), 1, "{bids:?}");
+    let bid = &bids[0];
+    assert_eq!((bid.state, bid.id.provider.as_str()), (BidState::Open, provider.as_str()));
+    assert_eq!((bid.price.amount, bid.price.denom.as_str()), (dec(PRICE), USDC));
+    assert_eq!(bid.collateral.amount, Uint256::from(COLLATERAL));
+    let bid_id = format!("{}/{}/{}/{}/{}", bid.id.owner, bid.id.dseq, bid.id.gseq, bid.id.oseq, bid.id.provider);
+    assert_eq!(bid_id, format!("{order}/{provider}"));
+    // The text table prints the id `lease create` takes.
+    let text = cli.ok(&["bids", "list", "--dseq", &dseq, "--from", "tenant"]).await;
+    assert!(text.stdout.contains(&bid_id), "{}", text.stdout);
+
+    // 6. The tenant accepts it: the lease pays PRICE per block from its block on.
+    let (h0, started) = (chain.height().await, Instant::now());
+    let (_, leased_at, f) = tx(&cli, &["lease", "create", &bid_id, "--from", "tenant"]).await;
+    times.record("lease create", h0, leased_at, started);
+    ledger.pay(&tenant, &fees, LEASE, f);
+    ledger.check(&cli, "lease create").await;
+
+    // 7. Blocks pass.
+    let started = Instant::now();
+    let reached = chain.wait_for_height(leased_at + RUN_BLOCKS).await;
+    times.record("blocks pass", leased_at, reached, started);
+
+    // 8. The tenant tops the escrow up; `escrow show` agrees with the bank to the micro-unit.
+    let (h0, started) = (chain.height().await, Instant::now());
+    let top_up = format!("{TOP_UP}{USDC}");
+    let (_, h, f) = tx(&cli, &["deployment", "deposit", "--dseq", &dseq, &top_up, "--from", "tenant"]).await;
+    times.record("deployment deposit", h0, h, started);
+    ledger.pay(&tenant, &fees, LEASE, f);
+    ledger.pay(&tenant, &escrow, USDC, TOP_UP);
+    ledger.check(&cli, "deployment deposit").await;
+    let (account, runway) = escrow_show(&cli, &dseq).await;
+    let a = &account.account;
+    assert_eq!((a.state, a.denom.as_str(), a.open_payments), (AccountState::Open, USDC, 1));
+    assert_eq!(a.deposited, Uint256::from(DEPOSIT + TOP_UP));
+    assert!(a.settled_at >= h, "escrow show settles to the current block");
+    let charged = PRICE * u128::from(a.settled_at - leased_at);
+    assert_eq!(a.charged, dec(charged));
+    assert_eq!(account.balance, dec(DEPOSIT + TOP_UP - charged));
+    assert_eq!(a.rate, dec(PRICE));
+    assert_eq!(account.depositors.len(), 1, "the same depositor's deposits merge");
+    assert_eq!(account.depositors[0].amount, Uint256::from(DEPOSIT + TOP_UP));
+    assert_eq!(runway.blocks, Some(((DEPOSIT + TOP_UP - charged) / PRICE) as u64));
+
+    // 9. The provider withdraws what the lease accrued; 5 % goes to the community pool.
+    let (h0, started) = (chain.height().await, Instant::now());
+    let (v, withdrawn_at, f) = tx(&cli, &["lease", "withdraw", &bid_id, "--from", "provider-gpu"]).await;
+    times.record("lease withdraw", h0, withdrawn_at, started);
+    let accrued1 = PRICE * u128::from(withdrawn_at - leased_at);
+    let (paid1, take1) = (accrued1 - take(accrued1), take(accrued1));
+    assert!(accrued1 >= PRICE * u128::from(RUN_BLOCKS));
+    assert_eq!(str_of(&v, "paid"), format!("{paid1}{USDC}"), "withdraw reports the payout, not the fee");
+    assert_eq!(str_of(&v, "take"), format!("{take1}{USDC}"));
+    ledger.pay(&provider, &fees, LEASE, f);
+    ledger.pay(&escrow, &provider, USDC, paid1);
+    ledger.pay(&escrow, &pool, USDC, take1);
+    ledger.check(&cli, "lease withdraw").await;
+
+    // 10. The tenant closes the deployment: the provider is paid up to this block, its
+    //     collateral returns, the rest of the deposit is refunded.
+    let (h0, started) = (chain.height().await, Instant::now());
+    let (_, closed_at, f) = tx(&cli, &["deployment", "close", "--dseq", &dseq, "--from", "tenant"]).await;
+    times.record("deployment close", h0, closed_at, started);
+    let total = PRICE * u128::from(closed_at - leased_at);
+    let accrued2 = total - accrued1;
+    let (paid2, take2) = (accrued2 - take(accrued2), take(accrued2));
+    ledger.pay(&tenant, &fees, LEASE, f);
+    ledger.pay(&escrow, &provider, USDC, paid2 + COLLATERAL);
+    ledger.pay(&escrow, &pool, USDC, take2);
+    ledger.pay(&escrow, &tenant, USDC, DEPOSIT + TOP_UP - total);
+    ledger.check(&cli, "deployment close").await;
+    assert_eq!(ledger.get(&escrow, USDC), 0, "the escrow holds nothing for this deployment any more");
+    assert_eq!(ledger.get(&tenant, USDC), leasehold_node::devnet::DEV_BALANCE - total, "the tenant paid the lease");
+    assert_eq!(ledger.get(&pool, USDC), take1 + take2);
+    // Nothing was created or lost in either denom.
+    assert_eq!(ledger.accounts.iter().map(|(_, a)| ledger.get(a, USDC)).sum::<u128>(), usdc_supply);
+    assert_eq!(ledger.accounts.iter().map(|(_, a)| ledger.get(a, LEASE)).sum::<u128>(), lease_supply);
+
+    let (account, runway) = escrow_show(&cli, &dseq).await;
+    let a = &account.account;
+    assert_eq!((a.state, a.open_payments), (AccountState::Closed, 0));
+    assert_eq!(a.charged, dec(total));
+    assert_eq!(a.refunded, Uint256::from(DEPOSIT + TOP_UP - total));
+    assert_eq!(account.balance, Decimal256::zero());
+    assert_eq!(runway.blocks, None);
+    let (v, _) = cli.json(&["lease", "list", "--from", "tenant"]).await;
+    let leases: LeasesResponse = serde_json::from_value(v).expect("leases JSON");
+    assert_eq!(leases.leases.len(), 1);
+    let l = &leases.leases[0];
+    assert_eq!(
+        (l.state, l.created_at, l.closed_at, l.reason),
+        (LeaseState::Closed, leased_at, Some(closed_at), Some(LeaseCloseReason::Owner))
+    );
+
+    times.report("Tenant/provider/auditor journey through the leasehold CLI", "cli-journey-timings.md");
+    chain.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn validator_journey_store_instantiate_query_migrate() {
+    let chain = TestChain::start().await;
+    let cli = Cli::new(&chain.url);
+    cli.import_dev_key("admin").await;
+    cli.import_dev_key("tenant").await;
+    let (admin, tenant, fees) = (dev_address("admin"), dev_address("tenant"), fee_collector());
+    let mut ledger = Ledger::default();
+    ledger.track(&cli, "admin", &admin).await;
+    ledger.track(&cli, "tenant", &tenant).await;
+    ledger.track(&cli, "fee collector", &fees).await;
+    let mut times = Timings::default();
+    let wasm = artifacts().join("provider.wasm").to_string_lossy().into_owned();
+
+    // Store: the admin is on the upload allow-list. Codes 1-3 are the genesis marketplace.
+    let (h0, started) = (chain.height().await, Instant::now());
+    let (v, h, f) = tx(&cli, &["wasm", "store", &wasm, "--from", "admin"]).await;
+    times.record("wasm store", h0, h, started);
+    let code_id = str_of(&v, "code_id").to_string();
+    assert_eq!(code_id, "4");
+    let bytes = std::fs::read(artifacts().join("provider.wasm")).expect("provider.wasm");
+    assert_eq!(str_of(&v, "checksum"), hex_sha256(&bytes), "the checksum of the uncompressed code");
+    ledger.pay(&admin, &fees, LEASE, f);
+    ledger.check(&cli, "wasm store").await;
+
+    // Instantiate a second provider registry pointing at the genesis market.
+    let (h0, started) = (chain.height().await, Instant::now());
+    let msg = format!(r#"{{"market":"{}"}}"#, chain.contracts.market);
+    let (v, h, f) = tx(
+        &cli,
+        &["wasm", "instantiate", &code_id, &msg, "--label", "registry-2", "--admin", &admin, "--from", "admin"],
+    )
+    .await;
+    times.record("wasm instantiate", h0, h, started);
+    let contract = str_of(&v, "contract").to_string();
+    assert!(contract.starts_with("lease1"), "{contract}");
+    assert_eq!(contract.len(), chain.contracts.market.len(), "a 32-byte contract address like the market's");
+    assert_ne!(contract, chain.contracts.provider);
+    ledger.pay(&admin, &fees, LEASE, f);
+    ledger.check(&cli, "wasm instantiate").await;
+
+    // Query it (smart query, JSON in and out).
+    let (h0, started) = (chain.height().await, Instant::now());
+    let (v, _) = cli.json(&["wasm", "query", &contract, r#"{"config":{}}"#]).await;
+    times.record("wasm query", h0, chain.height().await, started);
+    assert_eq!(v, serde_json::json!({ "market": chain.contracts.market }));
+
+    // Use it: the tenant registers in the new registry through `wasm execute`.
+    let register =
+        r#"{"register":{"host_uri":"https://p.example.com","attributes":[],"info":{"email":"","website":""}}}"#;
+    let (_, _, f) = tx(&cli, &["wasm", "execute", &contract, register, "--from", "tenant"]).await;
+    ledger.pay(&tenant, &fees, LEASE, f);
+    let (v, _) = cli.json(&["wasm", "query", &contract, r#"{"providers":{}}"#]).await;
+    assert_eq!(v["providers"].as_array().map(Vec::len), Some(1), "{v}");
+
+    // Migrate (same code: the contract accepts the same version) — only the admin may.
+    let r = cli.run(&["wasm", "migrate", &contract, &code_id, "{}", "--from", "tenant"]).await;
+    r.assert_error(3, "unauthorized");
+    let (h0, started) = (chain.height().await, Instant::now());
+    let (v, h, f) = tx(&cli, &["wasm", "migrate", &contract, &code_id, "{}", "--from", "admin"]).await;
+    times.record("wasm migrate", h0, h, started);
+    ledger.pay(&admin, &fees, LEASE, f);
+    ledger.check(&cli, "wasm migrate").await;
+    let (t, _) = cli.json(&["query", "tx", str_of(&v, "txhash")]).await;
+    let events = t["events"].as_array().expect("events");
+    let attr = |kind: &str, key: &str| -> Option<String> {
+        events.iter().filter(|e| e["type"] == kind).find_map(|e| {
+            e["attributes"].as_array()?.iter().find(|a| a[0] == key).and_then(|a| a[1].as_str().map(str::to_string))
+        })
+    };
+    assert_eq!(attr("migrate", "code_id").as_deref(), Some(code_id.as_str()));
+    assert_eq!(attr("migrate", "_contract_address").as_deref(), Some(contract.as_str()));
+    assert_eq!(attr("wasm", "action").as_deref(), Some("migrate"));
+    // The state survived the migration.
+    let (v, _) = cli.json(&["wasm", "query", &contract, r#"{"providers":{}}"#]).await;
+    assert_eq!(v["providers"].as_array().map(Vec::len), Some(1));
+    // A different contract's code is refused by the contract's own migrate (cw2 check).
+    let r = cli.run(&["wasm", "migrate", &contract, "1", "{}", "--from", "admin"]).await;
+    r.assert_error(3, "Cannot migrate from crates.io:leasehold-provider");
+
+    // Uploads from accounts off the allow-list are refused by the chain: exit 3, no fee taken
+    // (refused in simulation, nothing broadcast).
+    let r = cli.run(&["wasm", "store", &wasm, "--from", "tenant"]).await;
+    r.assert_error(3, "is not on the upload allow-list");
+    ledger.check(&cli, "refused uploads and migrations").await;
+    // Not a wasm file: a usage error before anything is sent.
+    let readme = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md");
+    cli.run(&["wasm", "store", &readme.to_string_lossy(), "--from", "admin"]).await.assert_error(2, "not a wasm file");
+    cli.run(&["wasm", "instantiate", &code_id, "{not json", "--label", "x", "--admin", &admin, "--from", "admin"])
+        .await
+        .assert_error(2, "message is not JSON");
+
+    times.report("Validator journey through the leasehold CLI", "cli-validator-timings.md");
+    chain.stop().await;
+}
+
+fn hex_sha256(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_gets_its_exit_code_a_one_line_error_and_changes_nothing() {
+    let chain = TestChain::start().await;
+    let cli = Cli::new(&chain.url);
+    cli.import_dev_key("tenant").await;
+    let tenant = dev_address("tenant");
+    let provider = dev_address("provider-gpu");
+    let before = cli.balances(&tenant).await;
+
+    // Unknown key.
+    cli.run(&["bank", "send", &provider, "5ulease", "--from", "nobody"]).await.assert_error(2, "\"nobody\"");
+    cli.run(&["deployment", "close", "--dseq", "1", "--from", "nobody"]).await.assert_error(2, "\"nobody\"");
+    // No key at all.
+    cli.run(&["bank", "send", &provider, "5ulease"]).await.assert_error(2, "--from");
+
+    // Malformed addresses.
+    for bad in ["lease1xyz", "cosmos1xuevmc8crswsqhaq8ajprcyj56g7grexlszut7", &format!("{}x", &provider[..43]), ""] {
+        cli.run(&["bank", "send", bad, "5ulease", "--from", "tenant"]).await.assert_error(2, "recipient");
+        cli.run(&["query", "balances", bad]).await.assert_error(2, "address");
+    }
+    let upper = provider.to_uppercase();
+    cli.run(&["bank", "send", &upper, "5ulease", "--from", "tenant"]).await.assert_error(2, "lower case");
+
+    // Malformed amounts.
+    for (bad, needle) in [
+        ("5.5ulease", "is not a whole number"),
+        ("ulease", "the amount is missing"),
+        ("5", "expected an amount followed by a denom"),
+        ("0ulease", "must be positive"),
+        ("abc", "the amount is missing"),
+    ] {
+        cli.run(&["bank", "send", &provider, bad, "--from", "tenant"]).await.assert_error(2, needle);
+    }
+    cli.run(&["deployment", "create", &example("gpu-inference.yaml"), "--deposit", "lots", "--from", "tenant"])
+        .await
+        .assert_error(2, "--deposit");
+    cli.run(&["bid", "create", &format!("{tenant}/1/1"), "--price", "1uusdc", "--from", "tenant"])
+        .await
+        .assert_error(2, "OWNER/DSEQ/GSEQ/OSEQ");
+    // clap's own usage errors exit 2 as well (not one line: clap prints usage).
+    let r = cli.run(&["bank", "send", &provider]).await;
+    assert_eq!(r.code, 2, "{}", r.stderr);
+
+    // Insufficient funds: refused by the chain (exit 3), in simulation, so no fee is taken.
+    let too_much = format!("{}uusdc", before["uusdc"] + 1);
+    cli.run(&["bank", "send", &provider, &too_much, "--from", "tenant"]).await.assert_error(3, "insufficient funds");
+    let too_much = format!("{}ulease", before["ulease"] + 1);
+    cli.run(&["bank", "send", &provider, &too_much, "--from", "tenant"]).await.assert_error(3, "insufficient funds");
+    // A market rejection is a chain error too.
+    cli.run(&["deployment", "close", "--dseq", "424242", "--from", "tenant"])
+        .await
+        .assert_error(3, "simulation failed");
+    assert_eq!(cli.balances(&tenant).await, before, "failed commands cost nothing");
+
+    // --output json: only JSON on stdout on success, and nothing on stdout on failure.
+    let (v, run) = cli.json(&["bank", "send", &provider, "7uusdc", "--from", "tenant"]).await;
+    assert_eq!(v["code"], 0);
+    assert!(run.stdout.trim_start().starts_with('{') && run.stdout.trim_end().ends_with('}'));
+    let r = cli.run(&["bank", "send", &provider, "7.5uusdc", "--from", "tenant", "-o", "json"]).await;
+    r.assert_error(2, "is not a whole number");
+    for args in [
+        vec!["keys", "list"],
+        vec!["keys", "show", "tenant"],
+        vec!["query", "account", &tenant],
+        vec!["query", "balances", &tenant],
+        vec!["deployment", "list", "--from", "tenant"],
+        vec!["lease", "list", "--from", "tenant"],
+        vec!["config", "show"],
+    ] {
+        cli.json(&args).await;
+    }
+
+    // Wrong passphrase with the encrypted `file` backend: a usage error, the keyring untouched.
+    let mut enc = Cli::with_backend(&chain.url, "file");
+    enc.set_env("LEASEHOLD_KEYRING_PASSPHRASE", "correct horse battery");
+    let r = enc.run_stdin(&["keys", "import", "tenant"], dev_mnemonic("tenant")).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let (v, _) = enc.json(&["keys", "add", "fresh"]).await;
+    assert_eq!(str_of(&v, "mnemonic").split_whitespace().count(), 24);
+    let files = enc.keyring_files();
+    assert_eq!(files.keys().collect::<Vec<_>>(), ["fresh.key", "tenant.key"]);
+    for bytes in files.values() {
+        let text = String::from_utf8_lossy(bytes);
+        assert!(!text.contains(dev_mnemonic("tenant")) && !text.contains("rare undo"), "the key file is encrypted");
+    }
+    enc.set_env("LEASEHOLD_KEYRING_PASSPHRASE", "wrong horse battery");
+    enc.run(&["bank", "send", &provider, "5ulease", "--from", "tenant"]).await.assert_error(2, "wrong passphrase");
+    enc.run(&["keys", "export", "tenant"]).await.assert_error(2, "wrong passphrase");
+    assert_eq!(enc.keyring_files(), files, "a wrong passphrase writes nothing");
+    // Listing and showing need no passphrase.
+    let (v, _) = enc.json(&["keys", "list"]).await;
+    assert_eq!(v.as_array().map(Vec::len), Some(2));
+    // The right passphrase signs.
+    enc.set_env("LEASEHOLD_KEYRING_PASSPHRASE", "correct horse battery");
+    tx(&enc, &["bank", "send", &provider, "5ulease", "--from", "tenant"]).await;
+    // A short passphrase is refused before anything is written.
+    enc.set_env("LEASEHOLD_KEYRING_PASSPHRASE", "short");
+    enc.run_stdin(&["keys", "import", "other"], dev_mnemonic("auditor")).await.assert_error(2, "at least 8 characters");
+    assert_eq!(enc.keyring_files(), files);
+    // A duplicate name is refused and leaves the existing key as it was.
+    enc.set_env("LEASEHOLD_KEYRING_PASSPHRASE", "correct horse battery");
+    let r = enc.run_stdin(&["keys", "import", "tenant"], dev_mnemonic("auditor")).await;
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert_eq!(enc.keyring_files(), files);
+
+    chain.stop().await;
+}
+
+/// No node is needed to see these fail.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unreachable_node_is_a_network_error() {
+    let cli = Cli::new("http://127.0.0.1:1");
+    cli.import_dev_key("tenant").await;
+    let provider = dev_address("provider-gpu");
+    cli.run(&["query", "balances", &provider]).await.assert_error(4, "cannot connect to http://127.0.0.1:1");
+    cli.run(&["bank", "send", &provider, "5ulease", "--from", "tenant"])
+        .await
+        .assert_error(4, "cannot connect to http://127.0.0.1:1");
+    let r = cli.run(&["escrow", "show", "--dseq", "1", "--from", "tenant", "-o", "json"]).await;
+    r.assert_error(4, "Connection refused");
+    // The error names the cause once.
+    assert_eq!(r.stderr.matches("tcp connect error").count(), 1, "{}", r.stderr);
+}
+
+/// `--node 127.0.0.1:9090` (no scheme) was reported as a network failure (exit 4).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn node_address_without_scheme_is_a_usage_error() {
+    let cli = Cli::new("127.0.0.1:9090");
+    cli.run(&["query", "balances", &dev_address("tenant")]).await.assert_error(2, "expected http://HOST:PORT");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalid_mnemonic_import_leaves_no_file_behind() {
+    for backend in ["test", "file"] {
+        let mut cli = Cli::with_backend("http://127.0.0.1:1", backend);
+        cli.set_env("LEASEHOLD_KEYRING_PASSPHRASE", "correct horse battery");
+        let valid = dev_mnemonic("tenant");
+        let mut swapped: Vec<&str> = valid.split_whitespace().collect();
+        swapped.swap(0, 1);
+        let swapped = swapped.join(" ");
+        for (phrase, needle) in [
+            ("foo bar", "mnemonic has 2 words"),
+            ("", "mnemonic has 0 words"),
+            (&swapped, "checksum"),
+            ("rare undo idea swear indoor retire limit drum joy beyond develop fooo", "not in the BIP-39"),
+        ] {
+            cli.run_stdin(&["keys", "import", "bad"], phrase).await.assert_error(2, needle);
+            assert!(cli.keyring_files().is_empty(), "{backend}: {phrase:?} left {:?}", cli.keyring_files().keys());
+        }
+        // A valid one then works, and the file is private.
+        let r = cli.run_stdin(&["keys", "import", "good"], valid).await;
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let ext = if backend == "test" { "insecure-test-key" } else { "key" };
+        assert_eq!(cli.keyring_files().keys().collect::<Vec<_>>(), [format!("good.{ext}").as_str()]);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(cli.keyring_dir().join(format!("good.{ext}"))).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+}
+
+/// `config init --keyring-backend test` did not save the backend (nor `--output`), so later
+/// commands looked for encrypted keys and did not find the imported ones.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn config_init_keeps_the_keyring_backend_and_output() {
+    let cli = Cli::new("http://127.0.0.1:1");
+    let keyring = cli.keyring_dir();
+    let keyring = keyring.to_string_lossy();
+    let r = exec(
+        cli.bare(&[
+            "config",
+            "init",
+            "--node",
+            "http://127.0.0.1:7",
+            "--keyring-backend",
+            "test",
+            "--keyring-dir",
+            &keyring,
+            "--from",
+            "tenant",
+            "--output",
+            "json",
+        ]),
+        None,
+    )
+    .await;
+    assert_eq!((r.code, r.stdout.as_str(), r.stderr.as_str()), (0, "", ""), "json mode prints no note");
+    let text = std::fs::read_to_string(cli.config_path()).expect("config written");
+    let saved: toml::Value = toml::from_str(&text).expect("toml");
+    assert_eq!(saved["keyring_backend"].as_str(), Some("test"), "{text}");
+    assert_eq!(saved["output"].as_str(), Some("json"), "{text}");
+    assert_eq!(saved["node"].as_str(), Some("http://127.0.0.1:7"));
+    assert_eq!(saved["from"].as_str(), Some("tenant"));
+
+    // Later commands take every default from the file.
+    let r = exec(cli.bare(&["keys", "import", "tenant"]), Some(dev_mnemonic("tenant").into())).await;
+    let v = parse_only_json(&r);
+    assert_eq!(str_of(&v, "address"), dev_address("tenant"));
+    assert!(cli.keyring_dir().join("tenant.insecure-test-key").exists(), "imported with the test backend");
+    let r = exec(cli.bare(&["config", "show"]), None).await;
+    let v = parse_only_json(&r);
+    assert_eq!(str_of(&v, "keyring_backend"), "test");
+    assert_eq!(str_of(&v, "gas"), "auto");
+    assert_eq!(str_of(&v, "gas_prices"), "0.025ulease");
+    // A flag still wins over the file.
+    let r = exec(cli.bare(&["config", "show", "-o", "text", "--node", "http://127.0.0.1:8"]), None).await;
+    assert_eq!(r.code, 0);
+    assert!(r.stdout.contains("node = \"http://127.0.0.1:8\""), "{}", r.stdout);
+    let r = exec(cli.bare(&["bank", "send", &dev_address("auditor"), "1ulease"]), None).await;
+    r.assert_error(4, "cannot connect to http://127.0.0.1:7");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn completions_and_help_need_no_node() {
+    let cli = Cli::new("http://127.0.0.1:1");
+    for shell in ["bash", "zsh", "fish"] {
+        let r = exec(cli.bare(&["completions", shell]), None).await;
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        assert!(r.stdout.contains("leasehold"), "{shell}");
+        assert!(r.stdout.contains("deployment"), "{shell}: subcommands are completed");
+    }
+    let r = exec(cli.bare(&["deployment", "create", "--help"]), None).await;
+    assert_eq!(r.code, 0);
+    assert!(r.stdout.contains("Example: leasehold deployment create examples/gpu-inference.yaml"), "{}", r.stdout);
+}
