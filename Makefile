@@ -20,16 +20,16 @@ TOOLS_STAMP := tools/node_modules/.package-lock.json
 # Prints a stage header.
 header = @printf '\n=== %s ===\n' '$(1)'
 
-.PHONY: help run build node reset test tools wasm schema schema-check fmt fmt-check lint ci clean
+.PHONY: help run build node cli reset test tools wasm schema schema-check fmt fmt-check lint ci clean
 
 help: ## List the targets
 	@printf 'Usage: make <target>   (start with `make run` or `make test`)\n\n'
 	@awk 'BEGIN { FS = ":.*## " } /^[a-z-]+:.*## / { printf "  %-14s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
 
-run: ## Build contracts + node, init a dev home (NODE_HOME) if absent, run the dev chain
+run: ## Build contracts + node + CLI, init a dev home (NODE_HOME) if absent, run the dev chain
 	$(call header,contract artifacts)
 	$(MAKE) wasm
-	$(call header,leaseholdd)
+	$(call header,leaseholdd and leasehold)
 	$(MAKE) node
 	@if [[ ! -f '$(NODE_HOME)/config/genesis.json' ]]; then \
 	  printf '\n=== leaseholdd init (%s) ===\n' '$(NODE_HOME)'; \
@@ -45,8 +45,11 @@ build: ## Build the contract artifacts and schemas, then show what was built
 	$(MAKE) schema
 	@scripts/show-build.sh
 
-node: ## Build the node binary (target/debug/leaseholdd; dependencies optimised)
-	$(CARGO) build --locked -p leasehold-node --bin leaseholdd
+node: ## Build the node and the CLI (target/debug/leaseholdd, target/debug/leasehold)
+	$(CARGO) build --locked -p leasehold-node --bin leaseholdd -p leasehold-client --bin leasehold
+
+cli: ## Build the CLI only (target/debug/leasehold)
+	$(CARGO) build --locked -p leasehold-client --bin leasehold
 
 reset: ## Delete the dev chain in NODE_HOME (the next `make run` starts from genesis)
 	rm -rf '$(NODE_HOME)'

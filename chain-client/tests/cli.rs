@@ -588,3 +588,26 @@ async fn completions_and_help_need_no_node() {
     assert_eq!(r.code, 0);
     assert!(r.stdout.contains("Example: leasehold deployment create examples/gpu-inference.yaml"), "{}", r.stdout);
 }
+
+/// `leasehold completions bash | head -1` panicked ("failed to write completion file: Broken
+/// pipe"), and so did any output larger than what the reader took.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn output_into_a_closed_pipe_does_not_panic() {
+    let cli = Cli::new("http://127.0.0.1:1");
+    for args in [vec!["completions", "bash"], vec!["config", "show", "-o", "json"]] {
+        let mut cmd = cli.bare(&args);
+        let out = tokio::task::spawn_blocking(move || {
+            cmd.stdin(std::process::Stdio::null())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped());
+            let mut child = cmd.spawn().expect("spawn leasehold");
+            drop(child.stdout.take()); // the reader is gone before anything is written
+            child.wait_with_output().expect("leasehold runs")
+        })
+        .await
+        .expect("blocking task");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+    }
+}

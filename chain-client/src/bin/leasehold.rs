@@ -10,7 +10,9 @@ use leasehold_client::cli::commands;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     if let Command::Completions { shell } = &cli.command {
-        clap_complete::generate(*shell, &mut Cli::command(), "leasehold", &mut std::io::stdout());
+        let mut script = Vec::new();
+        clap_complete::generate(*shell, &mut Cli::command(), "leasehold", &mut script);
+        leasehold_client::cli::output::write_stdout(&script);
         return ExitCode::SUCCESS;
     }
     let verbose = cli.global.verbose;

@@ -2,7 +2,6 @@
 //! (only when stderr is a terminal and the output is text; `--output json` prints only JSON).
 
 use std::io::{IsTerminal, Write};
-use std::time::Duration;
 
 use crate::client::tx::{TxProgress, TxResult};
 use serde::Serialize;
@@ -28,11 +27,12 @@ impl Output {
 
     /// Prints `value` as JSON, or `text()` in text mode.
     pub fn print<T: Serialize>(&self, value: &T, text: impl FnOnce() -> String) {
-        if self.json() {
-            println!("{}", serde_json::to_string_pretty(value).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}")));
+        let body = if self.json() {
+            serde_json::to_string_pretty(value).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
         } else {
-            println!("{}", text());
-        }
+            text()
+        };
+        write_stdout(format!("{body}\n").as_bytes());
     }
 
     /// A note for humans on stderr (nothing in JSON mode).
@@ -59,7 +59,7 @@ impl Output {
             TxProgress::Waiting { hash, elapsed } => {
                 if self.interactive {
                     frame = (frame + 1) % FRAMES.len();
-                    eprint!("\r{} waiting for {hash} to be included ({:.0?})", FRAMES[frame], round(elapsed));
+                    eprint!("\r{} waiting for {hash} to be included ({}s)", FRAMES[frame], elapsed.as_secs());
                     let _ = std::io::stderr().flush();
                 }
             }
@@ -93,6 +93,9 @@ impl Output {
     }
 }
 
-fn round(d: Duration) -> Duration {
-    Duration::from_secs(d.as_secs())
+/// Writes to stdout, ignoring a reader that went away (`leasehold ... | head`): `println!` would
+/// panic on the broken pipe.
+pub fn write_stdout(bytes: &[u8]) {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(bytes).and_then(|()| out.flush());
 }

@@ -331,6 +331,7 @@ pub async fn lease(ctx: &Ctx, cmd: LeaseCmd) -> Result<(), CliError> {
             let lease = parse::bid_id(&lease)?;
             let (client, mp) = setup(ctx).await?;
             let mut signer = ctx.signer()?;
+            ctx.confirm(&format!("withdraw the earnings of lease {} as {}", bid_string(&lease), signer.address()))?;
             let id = PaymentId::for_lease(&lease);
             let mut progress = ctx.out.progress();
             let r = mp
@@ -378,6 +379,7 @@ pub async fn lease(ctx: &Ctx, cmd: LeaseCmd) -> Result<(), CliError> {
                     mp.escrow.msg(&provider, &escrow::ExecuteMsg::Withdraw { id: PaymentId::for_lease(&l.id) }, &[])
                 })
                 .collect::<Result<Vec<_>, _>>()?;
+            ctx.confirm(&format!("withdraw the earnings of {} active leases as {provider}", r.leases.len()))?;
             let mut progress = ctx.out.progress();
             let res = client.send_tx(&mut signer, msgs, &ctx.tx_options()?, &mut progress).await;
             ctx.out.done_waiting();
