@@ -85,12 +85,18 @@ fn init_logging(level: &str) {
         .init();
 }
 
+/// Prints the dev accounts; a closed pipe (`leaseholdd accounts | head`) just ends the output.
 fn print_accounts() {
-    println!(
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(
+        out,
         "Dev accounts (each funded with {DEV_BALANCE}{DENOM} and {DEV_BALANCE}{STABLE_DENOM}; never use these mnemonics for real funds):"
     );
     for a in DEV_ACCOUNTS {
-        println!("  {:<13} {}\n  {:<13} mnemonic: {}", a.name, a.address(), "", a.mnemonic);
+        if writeln!(out, "  {:<13} {}\n  {:<13} mnemonic: {}", a.name, a.address(), "", a.mnemonic).is_err() {
+            return;
+        }
     }
 }
 

@@ -385,7 +385,9 @@ pub async fn lease(ctx: &Ctx, cmd: LeaseCmd) -> Result<(), CliError> {
             ctx.out.done_waiting();
             let res = res?;
             let (paid, take) = escrow_payouts(&res, &mp.escrow.address);
-            ctx.out.tx(&format!("withdrew from {} leases", r.leases.len()), &res, &[("paid", paid), ("take", take)]);
+            let n = r.leases.len();
+            let what = if n == 1 { "withdrew from 1 lease".to_string() } else { format!("withdrew from {n} leases") };
+            ctx.out.tx(&what, &res, &[("paid", paid), ("take", take)]);
             Ok(())
         }
     }
