@@ -118,6 +118,7 @@ pub enum Command {
     #[command(subcommand)]
     Config(ConfigCmd),
     /// Print shell completions, e.g. `leasehold completions bash > /etc/bash_completion.d/leasehold`
+    #[command(after_help = "Example: leasehold completions zsh > ~/.zfunc/_leasehold")]
     Completions {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
@@ -130,6 +131,7 @@ pub enum KeysCmd {
     #[command(after_help = "Example: leasehold keys add alice")]
     Add { name: String },
     /// List keys (names and addresses; no passphrase needed)
+    #[command(after_help = "Example: leasehold keys list")]
     List,
     /// Show one key's address and public key
     #[command(after_help = "Example: leasehold keys show alice")]
@@ -143,8 +145,10 @@ pub enum KeysCmd {
         index: u32,
     },
     /// Print a key's mnemonic (asks for the passphrase and a confirmation)
+    #[command(after_help = "Example: leasehold keys export alice")]
     Export { name: String },
     /// Delete a key from the keyring
+    #[command(after_help = "Example: leasehold keys delete alice")]
     Delete { name: String },
 }
 
@@ -167,12 +171,14 @@ pub enum DeploymentCmd {
         auto_match: bool,
     },
     /// Update a deployment's manifest hash from an edited SDL (same groups)
+    #[command(after_help = "Example: leasehold deployment update examples/gpu-inference.yaml --dseq 42 --from alice")]
     Update {
         file: PathBuf,
         #[arg(long)]
         dseq: u64,
     },
     /// Close a deployment (its leases end, the rest of the deposit is refunded)
+    #[command(after_help = "Example: leasehold deployment close --dseq 42 --from alice")]
     Close {
         #[arg(long)]
         dseq: u64,
@@ -188,6 +194,7 @@ pub enum DeploymentCmd {
         owner: Option<String>,
     },
     /// Show one deployment with its groups
+    #[command(after_help = "Example: leasehold deployment get --dseq 42 --from alice")]
     Get {
         #[arg(long)]
         dseq: u64,
@@ -195,6 +202,7 @@ pub enum DeploymentCmd {
         owner: Option<String>,
     },
     /// List deployments (yours by default)
+    #[command(after_help = "Example: leasehold deployment list --owner lease1xuevmc8crswsqhaq8ajprcyj56g7grexlszut7")]
     List {
         #[arg(long)]
         owner: Option<String>,
@@ -212,10 +220,13 @@ pub struct GroupRef {
 #[derive(Subcommand, Debug)]
 pub enum GroupCmd {
     /// Pause a group (its lease closes)
+    #[command(after_help = "Example: leasehold group pause --dseq 42 --gseq 1 --from alice")]
     Pause(GroupRef),
     /// Relist a paused (or out-of-funds) group
+    #[command(after_help = "Example: leasehold group start --dseq 42 --gseq 1 --from alice")]
     Start(GroupRef),
     /// Close a group
+    #[command(after_help = "Example: leasehold group close --dseq 42 --gseq 1 --from alice")]
     Close(GroupRef),
 }
 
@@ -240,6 +251,9 @@ pub enum LeaseCmd {
     #[command(after_help = "Example: leasehold lease create lease1.../1/1/1/lease1... --from alice")]
     Create { bid: String },
     /// Close a lease (tenant or provider)
+    #[command(
+        after_help = "Example: leasehold lease close lease1xuevmc8crswsqhaq8ajprcyj56g7grexlszut7/42/1/1/lease10m98lmw8taxwaqfucpxwkdedwtqgunppg3fa5a --from alice"
+    )]
     Close {
         lease: String,
         /// Provider's reason: unstable, decommission, unspecified, manifest-timeout
@@ -247,6 +261,7 @@ pub enum LeaseCmd {
         reason: Option<String>,
     },
     /// Leases you own (or --provider's)
+    #[command(after_help = "Example: leasehold lease list --provider lease10m98lmw8taxwaqfucpxwkdedwtqgunppg3fa5a")]
     List {
         #[arg(long)]
         owner: Option<String>,
@@ -254,14 +269,19 @@ pub enum LeaseCmd {
         provider: Option<String>,
     },
     /// Provider: withdraw what a lease has earned
+    #[command(
+        after_help = "Example: leasehold lease withdraw lease1xuevmc8crswsqhaq8ajprcyj56g7grexlszut7/42/1/1/lease10m98lmw8taxwaqfucpxwkdedwtqgunppg3fa5a --from gpu-co"
+    )]
     Withdraw { lease: String },
     /// Provider: withdraw from every active lease
+    #[command(after_help = "Example: leasehold lease withdraw-all --from gpu-co")]
     WithdrawAll,
 }
 
 #[derive(Subcommand, Debug)]
 pub enum EscrowCmd {
     /// Balance, accrued payments and runway of a deployment's escrow
+    #[command(after_help = "Example: leasehold escrow show --dseq 42 --from alice")]
     Show {
         #[arg(long)]
         dseq: u64,
@@ -278,10 +298,15 @@ pub enum ProviderCmd {
     )]
     Register(ProviderArgs),
     /// Replace your host URI, attributes and info
+    #[command(
+        after_help = "Example: leasehold provider update --host-uri https://gpu.example.com:8443 --attr region=eu-west --from gpu-co"
+    )]
     Update(ProviderArgs),
     /// Leave the registry (refused while you have active leases)
+    #[command(after_help = "Example: leasehold provider delete --from gpu-co")]
     Delete,
     /// Show a provider
+    #[command(after_help = "Example: leasehold provider get lease10m98lmw8taxwaqfucpxwkdedwtqgunppg3fa5a")]
     Get { owner: Option<String> },
 }
 
@@ -308,6 +333,9 @@ pub enum BidCmd {
         price: String,
     },
     /// Withdraw a bid (OWNER/DSEQ/GSEQ/OSEQ/PROVIDER)
+    #[command(
+        after_help = "Example: leasehold bid close lease1xuevmc8crswsqhaq8ajprcyj56g7grexlszut7/42/1/1/lease10m98lmw8taxwaqfucpxwkdedwtqgunppg3fa5a --from gpu-co"
+    )]
     Close { bid: String },
 }
 
@@ -321,6 +349,9 @@ pub enum AuditCmd {
         attributes: Vec<String>,
     },
     /// Delete your attestations of a provider (all, or the given keys)
+    #[command(
+        after_help = "Example: leasehold audit delete lease10m98lmw8taxwaqfucpxwkdedwtqgunppg3fa5a --key tier --from auditor"
+    )]
     Delete {
         provider: String,
         #[arg(long = "key")]
@@ -331,6 +362,7 @@ pub enum AuditCmd {
 #[derive(Subcommand, Debug)]
 pub enum WasmCmd {
     /// Upload a wasm file (gzipped on the wire)
+    #[command(after_help = "Example: leasehold wasm store artifacts/provider.wasm --from admin")]
     Store { file: PathBuf },
     /// Instantiate a code
     #[command(
@@ -350,6 +382,9 @@ pub enum WasmCmd {
         amount: Option<String>,
     },
     /// Execute a contract message
+    #[command(
+        after_help = "Example: leasehold wasm execute lease1contract... '{\"settle\":{\"id\":{...}}}' --from alice"
+    )]
     Execute {
         contract: String,
         msg: String,
@@ -357,6 +392,7 @@ pub enum WasmCmd {
         amount: Option<String>,
     },
     /// Migrate a contract to another code (admin only)
+    #[command(after_help = "Example: leasehold wasm migrate lease1contract... 5 '{}' --from admin")]
     Migrate { contract: String, code_id: u64, msg: String },
     /// Smart query (JSON)
     #[command(after_help = "Example: leasehold wasm query lease1market... '{\"params\":{}}'")]
@@ -373,17 +409,56 @@ pub enum BankCmd {
 #[derive(Subcommand, Debug)]
 pub enum QueryCmd {
     /// Account number, sequence and public key
+    #[command(after_help = "Example: leasehold query account lease1xuevmc8crswsqhaq8ajprcyj56g7grexlszut7")]
     Account { address: String },
     /// All balances of an address
+    #[command(after_help = "Example: leasehold query balances lease1xuevmc8crswsqhaq8ajprcyj56g7grexlszut7")]
     Balances { address: String },
     /// A transaction by hash
+    #[command(
+        after_help = "Example: leasehold query tx 23DCBB4A356450DA7836AEE0D214F67FFD354EBC2B18FFCFC34C2157CF6F59E3"
+    )]
     Tx { hash: String },
 }
 
 #[derive(Subcommand, Debug)]
 pub enum ConfigCmd {
     /// Print the effective settings
+    #[command(after_help = "Example: leasehold config show")]
     Show,
     /// Write the current flags as defaults to the config file
+    #[command(
+        after_help = "Example: leasehold config init --node http://127.0.0.1:9090 --keyring-backend test --from alice"
+    )]
     Init,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    fn leaves(cmd: &clap::Command, path: String, out: &mut Vec<(String, bool)>) {
+        let subs: Vec<_> = cmd.get_subcommands().filter(|c| c.get_name() != "help").collect();
+        if subs.is_empty() {
+            let has = cmd
+                .get_after_help()
+                .is_some_and(|h| h.to_string().contains("Example:") && h.to_string().contains("leasehold "));
+            out.push((path.clone(), has));
+        }
+        for c in subs {
+            leaves(c, format!("{path} {}", c.get_name()), out);
+        }
+    }
+
+    /// Every command's `--help` ends with an example.
+    #[test]
+    fn every_command_has_an_example() {
+        let mut out = Vec::new();
+        leaves(&Cli::command(), "leasehold".into(), &mut out);
+        let missing: Vec<_> = out.iter().filter(|(_, has)| !has).map(|(p, _)| p.as_str()).collect();
+        assert!(out.len() > 40, "{}", out.len());
+        assert!(missing.is_empty(), "commands without an example: {missing:?}");
+        Cli::command().debug_assert();
+    }
 }
