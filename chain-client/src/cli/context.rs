@@ -160,6 +160,14 @@ impl Ctx {
         Ok(self.keyring()?.show(&name).map_err(|e| CliError::usage(e.to_string()))?.address)
     }
 
+    /// `owner`, or the `--from` key's address when absent (queries default to your own things).
+    pub fn owner_or_from(&self, owner: Option<String>) -> Result<String, CliError> {
+        match owner {
+            Some(o) => Ok(o),
+            None => self.from_address(),
+        }
+    }
+
     /// A passphrase: from the environment, or asked on the terminal.
     pub fn passphrase(&self, prompt: &str) -> Result<String, CliError> {
         if let Ok(p) = std::env::var(PASSPHRASE_ENV) {

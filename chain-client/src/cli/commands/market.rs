@@ -121,10 +121,7 @@ pub async fn deployment(ctx: &Ctx, cmd: DeploymentCmd) -> Result<(), CliError> {
         }
         DeploymentCmd::Get { dseq, owner } => {
             let (client, mp) = setup(ctx).await?;
-            let owner = match owner {
-                Some(o) => o,
-                None => ctx.from_address()?,
-            };
+            let owner = ctx.owner_or_from(owner)?;
             let d: DeploymentResponse =
                 mp.market.query(&client, &market::QueryMsg::Deployment { id: DeploymentId { owner, dseq } }).await?;
             ctx.out.print(&d, || {
@@ -148,10 +145,7 @@ pub async fn deployment(ctx: &Ctx, cmd: DeploymentCmd) -> Result<(), CliError> {
         }
         DeploymentCmd::List { owner } => {
             let (client, mp) = setup(ctx).await?;
-            let owner = match owner {
-                Some(o) => o,
-                None => ctx.from_address()?,
-            };
+            let owner = ctx.owner_or_from(owner)?;
             let d: DeploymentsResponse = mp
                 .market
                 .query(
@@ -208,10 +202,7 @@ pub async fn bids(ctx: &Ctx, cmd: BidsCmd) -> Result<(), CliError> {
             .await?;
         bids = r.bids;
     } else {
-        let owner = match owner {
-            Some(o) => o,
-            None => ctx.from_address()?,
-        };
+        let owner = ctx.owner_or_from(owner)?;
         let orders: OrdersResponse = mp
             .market
             .query(
@@ -425,10 +416,7 @@ fn escrow_payouts(r: &TxResult, escrow: &str) -> (String, String) {
 pub async fn escrow(ctx: &Ctx, cmd: EscrowCmd) -> Result<(), CliError> {
     let EscrowCmd::Show { dseq, owner } = cmd;
     let (client, mp) = setup(ctx).await?;
-    let owner = match owner {
-        Some(o) => o,
-        None => ctx.from_address()?,
-    };
+    let owner = ctx.owner_or_from(owner)?;
     let id = AccountId::deployment(&DeploymentId { owner: owner.clone(), dseq });
     let account: escrow::AccountResponse =
         mp.escrow.query(&client, &escrow::QueryMsg::Account { id: id.clone() }).await?;

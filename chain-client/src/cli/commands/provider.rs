@@ -38,10 +38,7 @@ pub async fn provider(ctx: &Ctx, cmd: ProviderCmd) -> Result<(), CliError> {
         ProviderCmd::Get { owner } => {
             let client = ctx.connect().await?;
             let mp = ctx.marketplace(&client).await?;
-            let owner = match owner {
-                Some(o) => o,
-                None => ctx.from_address()?,
-            };
+            let owner = ctx.owner_or_from(owner)?;
             let p: Provider = mp.registry.query(&client, &provider::QueryMsg::Provider { owner }).await?;
             ctx.out.print(&p, || serde_json::to_string_pretty(&p).unwrap_or_default());
             Ok(())
