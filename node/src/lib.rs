@@ -4,6 +4,7 @@
 //! embedded single-validator block producer ([`dev`]).
 #![forbid(unsafe_code)]
 
+pub mod abci;
 pub mod app;
 pub mod auth;
 pub mod bank;
