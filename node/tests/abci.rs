@@ -74,6 +74,18 @@ fn consensus_params() -> tendermint_proto::v0_38::types::ConsensusParams {
     }
 }
 
+/// CometBFT's InitChain for `genesis` (its app_state as JSON bytes).
+fn init_chain(genesis: &leasehold_node::genesis::Genesis) -> RequestInitChain {
+    RequestInitChain {
+        time: Some(Timestamp { seconds: 1_800_000_000, nanos: 0 }),
+        chain_id: DEV_CHAIN_ID.into(),
+        app_state_bytes: serde_json::to_vec(&genesis.app_state).unwrap().into(),
+        initial_height: 1,
+        consensus_params: Some(consensus_params()),
+        ..Default::default()
+    }
+}
+
 fn block(height: i64) -> RequestFinalizeBlock {
     RequestFinalizeBlock {
         height,
@@ -95,16 +107,7 @@ fn handshake_blocks_check_tx_query_and_restart() {
     let mut c = ClientBuilder::default().connect(addr).unwrap();
     let info = c.info(RequestInfo::default()).unwrap();
     assert_eq!((info.last_block_height, info.last_block_app_hash.len()), (0, 0));
-    let init = c
-        .init_chain(RequestInitChain {
-            time: Some(Timestamp { seconds: 1_800_000_000, nanos: 0 }),
-            chain_id: DEV_CHAIN_ID.into(),
-            app_state_bytes: serde_json::to_vec(&genesis.app_state).unwrap().into(),
-            initial_height: 1,
-            consensus_params: Some(consensus_params()),
-            ..Default::default()
-        })
-        .unwrap();
+    let init = c.init_chain(init_chain(&genesis)).unwrap();
     assert_eq!(init.app_hash.len(), 32);
     let mut hashes = Vec::new();
     for h in 1..=3 {
@@ -129,15 +132,7 @@ fn handshake_blocks_check_tx_query_and_restart() {
     // A second node fed the same blocks computes the same app hashes.
     let dir2 = tempfile::tempdir().unwrap();
     let mut c2 = ClientBuilder::default().connect(serve(dir2.path())).unwrap();
-    c2.init_chain(RequestInitChain {
-        time: Some(Timestamp { seconds: 1_800_000_000, nanos: 0 }),
-        chain_id: DEV_CHAIN_ID.into(),
-        app_state_bytes: serde_json::to_vec(&genesis.app_state).unwrap().into(),
-        initial_height: 1,
-        consensus_params: Some(consensus_params()),
-        ..Default::default()
-    })
-    .unwrap();
+    c2.init_chain(init_chain(&genesis)).unwrap();
     for h in 1..=3 {
         let r = c2.finalize_block(block(h)).unwrap();
         assert_eq!(r.app_hash.to_vec(), hashes[(h - 1) as usize], "height {h}");
