@@ -5,9 +5,10 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::client::tx::{Signer, TxOptions};
+use crate::client::tx::{Signer, TxOptions, TxResult};
 use crate::client::{ChainClient, ClientConfig, Gas, GasPrice};
 use crate::contracts::Marketplace;
+use cosmos_sdk_proto::Any;
 use leasehold_keys::{Backend, Keyring};
 
 use crate::cli::args::{GlobalArgs, KeyringBackend, OutputFormat};
@@ -210,6 +211,15 @@ impl Ctx {
                 .ok_or_else(|| CliError::usage("no market contract on this chain: pass --market ADDRESS"))?,
         };
         Ok(Marketplace::discover(client, &market).await?)
+    }
+
+    /// Signs and sends `msgs` as `signer`, showing progress until the tx is in a block.
+    pub async fn send(&self, client: &ChainClient, signer: &mut Signer, msgs: Vec<Any>) -> Result<TxResult, CliError> {
+        let opts = self.tx_options()?;
+        let mut progress = self.out.progress();
+        let result = client.send_tx(signer, msgs, &opts, &mut progress).await;
+        self.out.done_waiting();
+        Ok(result?)
     }
 
     /// Asks before signing, unless --yes or not interactive.

@@ -33,10 +33,7 @@ async fn send(
     let client = ctx.connect().await?;
     let mut signer = ctx.signer()?;
     ctx.confirm(&format!("{what} as {}", signer.address()))?;
-    let mut progress = ctx.out.progress();
-    let r = client.send_tx(&mut signer, vec![msg], &ctx.tx_options()?, &mut progress).await;
-    ctx.out.done_waiting();
-    let r = r?;
+    let r = ctx.send(&client, &mut signer, vec![msg]).await?;
     let extra = extra(&r);
     ctx.out.tx(what, &r, &extra);
     Ok(())

@@ -42,10 +42,9 @@ async fn exec_market(
     let (client, mp) = setup(ctx).await?;
     let mut signer = ctx.signer()?;
     ctx.confirm(&format!("{what} as {}", signer.address()))?;
-    let mut progress = ctx.out.progress();
-    let r = mp.market.execute(&client, &mut signer, &msg, &funds, &ctx.tx_options()?, &mut progress).await;
-    ctx.out.done_waiting();
-    ctx.out.tx(what, &r?, &[]);
+    let any = mp.market.msg(signer.address(), &msg, &funds)?;
+    let r = ctx.send(&client, &mut signer, vec![any]).await?;
+    ctx.out.tx(what, &r, &[]);
     Ok(())
 }
 
@@ -68,10 +67,8 @@ pub async fn deployment(ctx: &Ctx, cmd: DeploymentCmd) -> Result<(), CliError> {
                 auto_match,
             };
             ctx.confirm(&format!("create deployment {dseq} from {} with deposit {deposit}", file.display()))?;
-            let mut progress = ctx.out.progress();
-            let r = mp.market.execute(&client, &mut signer, &msg, &[deposit], &ctx.tx_options()?, &mut progress).await;
-            ctx.out.done_waiting();
-            let r = r?;
+            let any = mp.market.msg(signer.address(), &msg, &[deposit])?;
+            let r = ctx.send(&client, &mut signer, vec![any]).await?;
             let attr = |e: &crate::client::tx::TxEvent, k: &str| {
                 e.attributes.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone()).unwrap_or_default()
             };
@@ -103,20 +100,9 @@ pub async fn deployment(ctx: &Ctx, cmd: DeploymentCmd) -> Result<(), CliError> {
             let owner = owner.unwrap_or_else(|| signer.address().to_string());
             let id = AccountId::deployment(&DeploymentId { owner: owner.clone(), dseq });
             ctx.confirm(&format!("deposit {amount} into deployment {owner}/{dseq}"))?;
-            let mut progress = ctx.out.progress();
-            let r = mp
-                .escrow
-                .execute(
-                    &client,
-                    &mut signer,
-                    &escrow::ExecuteMsg::Deposit { id },
-                    &[amount],
-                    &ctx.tx_options()?,
-                    &mut progress,
-                )
-                .await;
-            ctx.out.done_waiting();
-            ctx.out.tx("deposited", &r?, &[]);
+            let any = mp.escrow.msg(signer.address(), &escrow::ExecuteMsg::Deposit { id }, &[amount])?;
+            let r = ctx.send(&client, &mut signer, vec![any]).await?;
+            ctx.out.tx("deposited", &r, &[]);
             Ok(())
         }
         DeploymentCmd::Get { dseq, owner } => {
@@ -324,20 +310,8 @@ pub async fn lease(ctx: &Ctx, cmd: LeaseCmd) -> Result<(), CliError> {
             let mut signer = ctx.signer()?;
             ctx.confirm(&format!("withdraw the earnings of lease {} as {}", bid_string(&lease), signer.address()))?;
             let id = PaymentId::for_lease(&lease);
-            let mut progress = ctx.out.progress();
-            let r = mp
-                .escrow
-                .execute(
-                    &client,
-                    &mut signer,
-                    &escrow::ExecuteMsg::Withdraw { id },
-                    &[],
-                    &ctx.tx_options()?,
-                    &mut progress,
-                )
-                .await;
-            ctx.out.done_waiting();
-            let r = r?;
+            let any = mp.escrow.msg(signer.address(), &escrow::ExecuteMsg::Withdraw { id }, &[])?;
+            let r = ctx.send(&client, &mut signer, vec![any]).await?;
             let (paid, take) = escrow_payouts(&r, &mp.escrow.address);
             ctx.out.tx("withdrawn", &r, &[("paid", paid), ("take", take)]);
             Ok(())
@@ -371,10 +345,7 @@ pub async fn lease(ctx: &Ctx, cmd: LeaseCmd) -> Result<(), CliError> {
                 })
                 .collect::<Result<Vec<_>, _>>()?;
             ctx.confirm(&format!("withdraw the earnings of {} active leases as {provider}", r.leases.len()))?;
-            let mut progress = ctx.out.progress();
-            let res = client.send_tx(&mut signer, msgs, &ctx.tx_options()?, &mut progress).await;
-            ctx.out.done_waiting();
-            let res = res?;
+            let res = ctx.send(&client, &mut signer, msgs).await?;
             let (paid, take) = escrow_payouts(&res, &mp.escrow.address);
             let n = r.leases.len();
             let what = if n == 1 { "withdrew from 1 lease".to_string() } else { format!("withdrew from {n} leases") };

@@ -23,10 +23,9 @@ async fn exec_registry(ctx: &Ctx, what: &str, msg: provider::ExecuteMsg) -> Resu
     let mp = ctx.marketplace(&client).await?;
     let mut signer = ctx.signer()?;
     ctx.confirm(&format!("{what} as {}", signer.address()))?;
-    let mut progress = ctx.out.progress();
-    let r = mp.registry.execute(&client, &mut signer, &msg, &[], &ctx.tx_options()?, &mut progress).await;
-    ctx.out.done_waiting();
-    ctx.out.tx(what, &r?, &[]);
+    let any = mp.registry.msg(signer.address(), &msg, &[])?;
+    let r = ctx.send(&client, &mut signer, vec![any]).await?;
+    ctx.out.tx(what, &r, &[]);
     Ok(())
 }
 
@@ -74,10 +73,9 @@ pub async fn bid(ctx: &Ctx, cmd: BidCmd) -> Result<(), CliError> {
         }
     };
     ctx.confirm(&format!("{what} as {}", signer.address()))?;
-    let mut progress = ctx.out.progress();
-    let r = mp.market.execute(&client, &mut signer, &msg, &funds, &ctx.tx_options()?, &mut progress).await;
-    ctx.out.done_waiting();
-    ctx.out.tx(&what, &r?, &[]);
+    let any = mp.market.msg(signer.address(), &msg, &funds)?;
+    let r = ctx.send(&client, &mut signer, vec![any]).await?;
+    ctx.out.tx(&what, &r, &[]);
     Ok(())
 }
 
