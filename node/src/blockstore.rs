@@ -29,3 +29,14 @@ impl StoredBlock {
         self.header.as_ref().map_or(0, |h| u64::try_from(h.height).unwrap_or(0))
     }
 }
+
+/// A header's time as the `Env.block.time` contracts see (nanoseconds since the epoch; a
+/// missing or pre-1970 time is 0).
+pub fn block_time(header: Option<&Header>) -> cosmwasm_std::Timestamp {
+    let t = header.and_then(|h| h.time).unwrap_or_default();
+    let nanos = u64::try_from(t.seconds)
+        .unwrap_or(0)
+        .saturating_mul(1_000_000_000)
+        .saturating_add(u64::try_from(t.nanos).unwrap_or(0));
+    cosmwasm_std::Timestamp::from_nanos(nanos)
+}

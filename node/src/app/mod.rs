@@ -17,7 +17,7 @@ pub mod view;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
-use cosmwasm_std::{BlockInfo, Timestamp};
+use cosmwasm_std::BlockInfo;
 use leasehold_wasm_host::{HostOptions, Overlay, Store, WasmHost};
 use tendermint_proto::abci::ExecTxResult;
 use tendermint_proto::types::{BlockId, Header};
@@ -27,7 +27,7 @@ use crate::app::handlers::HandlerEnv;
 use crate::app::params::{ChainParams, load_params};
 use crate::auth::ante::{AnteParams, ExecMode, GasPrice};
 use crate::bank::NodeBank;
-use crate::blockstore::StoredBlock;
+use crate::blockstore::{StoredBlock, block_time};
 use crate::error::NodeError;
 use crate::genesis::Genesis;
 use crate::store::commitment::next_app_hash;
@@ -96,11 +96,9 @@ impl App {
             host.sync_pinned_codes().map_err(|e| NodeError::Host(e.to_string()))?;
             last_block = db.block(height)?;
             // CheckTx and queries run in the context of the last committed block.
-            let t = last_block.as_ref().and_then(|b| b.header.as_ref()).and_then(|h| h.time).unwrap_or_default();
-            let nanos = u64::try_from(t.seconds).unwrap_or(0).saturating_mul(1_000_000_000)
-                + u64::try_from(t.nanos).unwrap_or(0);
+            let time = block_time(last_block.as_ref().and_then(|b| b.header.as_ref()));
             let chain_id = params.as_ref().map(|p| p.chain_id.clone()).unwrap_or_default();
-            host.set_block(BlockInfo { height, time: Timestamp::from_nanos(nanos), chain_id });
+            host.set_block(BlockInfo { height, time, chain_id });
         }
         let check = host.with_store(Store::on(db.snapshot()?));
         let status = ChainStatus::new(params.clone(), height, app_hash, last_block.as_ref());
@@ -217,14 +215,7 @@ impl App {
         if height != self.height + 1 {
             return Err(NodeError::Consensus(format!("expected block {}, got {height}", self.height + 1)));
         }
-        let time = header.time.unwrap_or_default();
-        let nanos = u64::try_from(time.seconds).unwrap_or(0).saturating_mul(1_000_000_000)
-            + u64::try_from(time.nanos).unwrap_or(0);
-        self.host.set_block(BlockInfo {
-            height,
-            time: Timestamp::from_nanos(nanos),
-            chain_id: params.chain_id.clone(),
-        });
+        self.host.set_block(BlockInfo { height, time: block_time(Some(&header)), chain_id: params.chain_id.clone() });
         let store = self.host.store().clone();
         let branch = store.branch();
         let mut results = Vec::with_capacity(txs.len());

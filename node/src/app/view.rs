@@ -60,10 +60,7 @@ impl ChainStatus {
 
     /// Time of the last committed block.
     pub fn time(&self) -> Timestamp {
-        let t = self.last_header.as_ref().and_then(|h| h.time).unwrap_or_default();
-        Timestamp::from_nanos(
-            u64::try_from(t.seconds).unwrap_or(0).saturating_mul(1_000_000_000) + u64::try_from(t.nanos).unwrap_or(0),
-        )
+        crate::blockstore::block_time(self.last_header.as_ref())
     }
 }
 
