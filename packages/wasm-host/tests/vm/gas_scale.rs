@@ -5,11 +5,10 @@
 //! Seeding: tenants each deploy 20 groups (the most a deployment may have), providers take
 //! turns bidding, and every bid becomes a lease: 2.05 VM transactions per lease.
 
-mod common;
 
 use std::time::Instant;
 
-use common::{Chain, DENOM, To, VmChain, addr};
+use crate::common::{Chain, DENOM, To, VmChain, addr};
 use cosmwasm_std::coin;
 use leasehold_marketplace_tests::fixtures::{collateral, cpu_group};
 use leasehold_marketplace_tests::{manifest_hash, price};

@@ -2,10 +2,9 @@
 //! code), instantiate and instantiate2 addresses as wasmd derives them, execute and query of
 //! the marketplace, migrate, admin changes, and the events CosmJS reads.
 
-mod common;
 
-use common::market::{cpu_group, manifest_hash, register};
-use common::*;
+use crate::common::market::{cpu_group, manifest_hash, register};
+use crate::common::*;
 use cosmos_sdk_proto::cosmos::base::abci::v1beta1::TxMsgData;
 use cosmos_sdk_proto::cosmwasm::wasm::v1 as wasm;
 use cosmrs::cosmwasm::{MsgClearAdmin, MsgInstantiateContract, MsgMigrateContract, MsgStoreCode, MsgUpdateAdmin};

@@ -1,10 +1,9 @@
 //! Stopping a node and reopening its data directory: same height and app hash, committed txs
 //! and state still there, and the chain continues exactly as a node that never stopped.
 
-mod common;
 
-use common::market::{cpu_group, manifest_hash, register};
-use common::*;
+use crate::common::market::{cpu_group, manifest_hash, register};
+use crate::common::*;
 use leasehold_types::ids::DeploymentId;
 use leasehold_types::market::{DeploymentResponse, ExecuteMsg as MarketMsg, QueryMsg as MarketQuery};
 

@@ -1,9 +1,8 @@
 //! Bank transfers through signed transactions: exact balances (fees included), account
 //! creation for new recipients, sequences, events and the result data.
 
-mod common;
 
-use common::*;
+use crate::common::*;
 use cosmos_sdk_proto::cosmos::bank::v1beta1::MsgSendResponse;
 use cosmos_sdk_proto::cosmos::base::abci::v1beta1::TxMsgData;
 use prost::{Message, Name};

@@ -13,11 +13,10 @@
 //!
 //! `cargo test -p leasehold-client --test cli -- --nocapture` shows the timing tables.
 
-mod common;
 
 use std::time::Instant;
 
-use common::*;
+use crate::common::*;
 use cosmwasm_std::{Decimal256, Uint256};
 use leasehold_types::escrow::{AccountResponse, AccountState, RunwayResponse};
 use leasehold_types::market::{Bid, BidState, LeaseCloseReason, LeaseState, LeasesResponse};

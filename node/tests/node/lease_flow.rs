@@ -3,10 +3,9 @@
 //! micro-unit (fees, the 2 % `ulease` take to the community pool) and cross-checked with the
 //! escrow's own queries.
 
-mod common;
 
-use common::market::{cpu_group, manifest_hash, price, register};
-use common::*;
+use crate::common::market::{cpu_group, manifest_hash, price, register};
+use crate::common::*;
 use cosmwasm_std::{Decimal256, Uint256};
 use leasehold_types::escrow::{
     AccountId, AccountResponse, AccountState, Payment, PaymentId, PaymentState, QueryMsg as EscrowQuery,

@@ -2,9 +2,8 @@
 //! mempool as they were (or, for failures while executing messages, keeping only the fee and
 //! the sequence increment), and never stopping the node.
 
-mod common;
 
-use common::*;
+use crate::common::*;
 use cosmos_sdk_proto::Any;
 use cosmos_sdk_proto::cosmos::base::v1beta1::Coin as ProtoCoin;
 use cosmos_sdk_proto::cosmos::crypto::secp256k1::PubKey;

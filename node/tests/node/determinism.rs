@@ -1,10 +1,9 @@
 //! Two fresh nodes fed the same blocks (same txs, same times) compute the same app hash at
 //! every height; a node fed one different tx diverges from that height on.
 
-mod common;
 
-use common::market::{cpu_group, manifest_hash, price, register};
-use common::*;
+use crate::common::market::{cpu_group, manifest_hash, price, register};
+use crate::common::*;
 use leasehold_types::ids::DeploymentId;
 use leasehold_types::market::ExecuteMsg as MarketMsg;
 

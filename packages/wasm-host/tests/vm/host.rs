@@ -1,9 +1,8 @@
 //! Host behaviour around the contracts: code upload limits (VM-05), addresses, atomicity,
 //! typed errors, admin changes.
 
-mod common;
 
-use common::{DENOM, addr, artifact};
+use crate::common::{DENOM, addr, artifact};
 use cosmwasm_std::{Uint256, coin};
 use leasehold_wasm_host::{EntryPoint, HostError, WasmHost, address};
 

@@ -1,0 +1,7 @@
+//! The client's integration tests (CLI end to end, SDL), gathered
+//! into one binary: one link instead of one per file, and one process whose tests run in parallel.
+
+mod common;
+
+mod cli;
+mod sdl;

@@ -1,0 +1,13 @@
+//! The node's integration tests, gathered
+//! into one binary: one link instead of one per file, and one process whose tests run in parallel.
+
+mod common;
+
+mod abci;
+mod bad_input;
+mod bank;
+mod determinism;
+mod grpc;
+mod lease_flow;
+mod restart;
+mod wasm;
