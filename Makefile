@@ -59,6 +59,8 @@ test: ## Build the wasm artifacts (the VM tests load artifacts/), then cargo tes
 	$(MAKE) wasm
 	$(call header,cargo test --workspace)
 	$(CARGO) test --workspace --locked
+	$(call header,TypeScript clients (ts-codegen + tsc))
+	$(MAKE) ts-clients
 
 tools: $(TOOLS_STAMP) ## Install the wasm32 Rust target and the npm tools (binaryen) in tools/
 	@if ! grep -qx '$(WASM_TARGET)' <<<"$$(rustup target list --installed)"; then \
@@ -70,6 +72,16 @@ $(TOOLS_STAMP): tools/package.json tools/package-lock.json
 	@printf '==> npm ci --prefix tools\n'
 	$(NPM) ci --prefix tools --no-audit --no-fund
 	@touch $@
+
+.PHONY: ts-clients
+
+# Compiled by scripts/ts-clients.sh (which first deletes dist/); rebuilt when a schema, the generator setup or the tools change.
+TS_CLIENTS := clients/ts/dist/src/index.js
+
+ts-clients: tools $(TS_CLIENTS) ## Generate TypeScript clients from schema/ (ts-codegen) into clients/ts/src and compile them (tsc, strict)
+
+$(TS_CLIENTS): $(wildcard schema/*/*.json) $(wildcard clients/ts/*.js clients/ts/*.json clients/ts/compat/*.ts) scripts/ts-clients.sh $(TOOLS_STAMP)
+	scripts/ts-clients.sh
 
 wasm: tools ## Build, lower (wasm-opt), size-check and validate artifacts/*.wasm + checksums.txt
 	scripts/build-wasm.sh
