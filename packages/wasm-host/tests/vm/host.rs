@@ -45,7 +45,7 @@ fn instantiate_uses_wasmd_addresses_and_executes_atomically() {
     let mut host = host_with_codes();
     let admin = addr("admin");
     let pool = addr("pool");
-    let msg = serde_json::to_vec(&common::market_instantiate_msg(&admin, &pool)).expect("json");
+    let msg = serde_json::to_vec(&crate::common::market_instantiate_msg(&admin, &pool)).expect("json");
     let (market, outcome) = host.instantiate(&admin, 1, &msg, &[], "market", Some(&admin)).expect("instantiate");
     assert_eq!(market, host.api().humanize(&address::classic(1, 1)).expect("bech32"));
     // The market created escrow (code 2) and registry (code 3) as instances 2 and 3.
