@@ -16,5 +16,6 @@ pub mod error;
 pub mod genesis;
 pub mod node;
 pub mod query;
+pub mod rpc;
 pub mod store;
 pub mod tx;

@@ -1,5 +1,6 @@
 //! Running a node: `start --dev` wires the [`App`], the embedded block producer on its own
-//! thread, and the gRPC server on the async runtime, and stops them together.
+//! thread, and the gRPC server and CometBFT JSON-RPC server ([`crate::rpc`]) on the async
+//! runtime, and stops them together.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -14,6 +15,7 @@ use crate::dev::{DevValidator, Producer, broadcast_channel};
 use crate::error::NodeError;
 use crate::genesis::Genesis;
 use crate::query::{NodeInfo, Services, router};
+use crate::rpc::{Limits, RpcServer, RpcSetup};
 
 /// The marketplace contract addresses of a chain started from the dev genesis.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -40,18 +42,33 @@ pub fn marketplace(view: &ChainView) -> Result<Option<Marketplace>, NodeError> {
     })
 }
 
+/// Where the JSON-RPC listens: `config.rpc.address`, except that a node whose gRPC took a free
+/// port (`:0`, as in-process test nodes do) while the RPC address is left at its default also
+/// takes a free port, so such nodes can run side by side.
+fn rpc_address(config: &NodeConfig, grpc_addr: SocketAddr) -> String {
+    let grpc_free_port = config.grpc.address.ends_with(":0") && grpc_addr.port() != 0;
+    if grpc_free_port && config.rpc == crate::config::RpcConfig::default() {
+        format!("{}:0", grpc_addr.ip())
+    } else {
+        config.rpc.address.clone()
+    }
+}
+
 /// A running dev node.
 pub struct DevNode {
     pub grpc_addr: SocketAddr,
+    /// Where the CometBFT JSON-RPC (HTTP and `/websocket`) listens.
+    pub rpc_addr: SocketAddr,
     pub view: ChainView,
     stop: Arc<AtomicBool>,
     producer_done: oneshot::Receiver<Result<(), NodeError>>,
     server_shutdown: oneshot::Sender<()>,
     server: tokio::task::JoinHandle<Result<(), NodeError>>,
+    rpc: RpcServer,
 }
 
 /// Opens the app in `home` (applying the genesis on first start), starts the block producer
-/// thread and the gRPC server. Must be called inside a tokio runtime.
+/// thread, the gRPC server and the JSON-RPC server. Must be called inside a tokio runtime.
 pub async fn start_dev(home: &Home, config: &NodeConfig) -> Result<DevNode, NodeError> {
     let min_gas_price = match config.minimum_gas_prices.trim() {
         "" => None,
@@ -86,6 +103,7 @@ pub async fn start_dev(home: &Home, config: &NodeConfig) -> Result<DevNode, Node
         producer.produce_block(tendermint::Time::now())?;
     }
 
+    let commits = producer.subscribe();
     let (handle, rx) = broadcast_channel();
     let stop = Arc::new(AtomicBool::new(false));
     let (done_tx, producer_done) = oneshot::channel();
@@ -106,9 +124,13 @@ pub async fn start_dev(home: &Home, config: &NodeConfig) -> Result<DevNode, Node
         .await
         .map_err(|e| NodeError::Config(format!("gRPC address {}: {e}", config.grpc.address)))?;
     let grpc_addr = listener.local_addr()?;
+    let rpc_listener = tokio::net::TcpListener::bind(rpc_address(config, grpc_addr))
+        .await
+        .map_err(|e| NodeError::Config(format!("RPC address {}: {e}", config.rpc.address)))?;
+    let broadcaster: Arc<dyn crate::query::TxBroadcaster> = Arc::new(handle);
     let services = Services {
         view: view.clone(),
-        broadcaster: Arc::new(handle),
+        broadcaster: Arc::clone(&broadcaster),
         node: NodeInfo {
             moniker: config.moniker.clone(),
             node_id: hex::encode(validator.address.as_bytes()),
@@ -116,8 +138,24 @@ pub async fn start_dev(home: &Home, config: &NodeConfig) -> Result<DevNode, Node
         },
     };
     let (server_shutdown, shutdown_rx) = oneshot::channel::<()>();
+    let query_router = router(services);
+    let rpc = RpcServer::start(
+        rpc_listener,
+        RpcSetup {
+            view: view.clone(),
+            router: query_router.clone(),
+            broadcaster,
+            validator: validator.clone(),
+            validator_seed: seed,
+            moniker: config.moniker.clone(),
+            genesis_json: genesis_bytes,
+            commits,
+            limits: Limits::default(),
+        },
+    )?;
+    let rpc_addr = rpc.addr;
     let server = tokio::spawn(async move {
-        router(services)
+        query_router
             .serve(listener, async move {
                 let _ = shutdown_rx.await;
             })
@@ -125,7 +163,7 @@ pub async fn start_dev(home: &Home, config: &NodeConfig) -> Result<DevNode, Node
             .map_err(|e| NodeError::Config(format!("gRPC server: {e}")))
     });
     tracing::info!(%grpc_addr, "gRPC server listening");
-    Ok(DevNode { grpc_addr, view, stop, producer_done, server_shutdown, server })
+    Ok(DevNode { grpc_addr, rpc_addr, view, stop, producer_done, server_shutdown, server, rpc })
 }
 
 impl DevNode {
@@ -138,7 +176,7 @@ impl DevNode {
         self.stop_all(producer_result).await
     }
 
-    /// Stops the producer (after the block in progress) and the gRPC server.
+    /// Stops the producer (after the block in progress), the gRPC server and the JSON-RPC server.
     pub async fn shutdown(self) -> Result<(), NodeError> {
         self.stop_all(None).await
     }
@@ -146,12 +184,14 @@ impl DevNode {
     async fn stop_all(self, producer_result: Option<Result<(), NodeError>>) -> Result<(), NodeError> {
         self.stop.store(true, Ordering::Relaxed);
         let _ = self.server_shutdown.send(());
+        let rpc = self.rpc.shutdown().await;
         let server = self.server.await.map_err(|e| NodeError::Consensus(e.to_string()))?;
         let producer = match producer_result {
             Some(r) => r,
             None => self.producer_done.await.unwrap_or(Ok(())),
         };
         producer?;
+        rpc?;
         server
     }
 }

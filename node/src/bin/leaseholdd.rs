@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! leaseholdd init [--home DIR] [--chain-id ID] [--artifacts DIR] [--force]
-//! leaseholdd start --dev [--home DIR] [--grpc-address ADDR] [--block-interval-ms N]
+//! leaseholdd start --dev [--home DIR] [--grpc-address ADDR] [--rpc-address ADDR] [--block-interval-ms N]
 //! leaseholdd accounts                      # the dev accounts and their mnemonics
 //! ```
 #![forbid(unsafe_code)]
@@ -60,6 +60,9 @@ enum Command {
         /// gRPC listen address (overrides config.toml).
         #[arg(long)]
         grpc_address: Option<String>,
+        /// CometBFT JSON-RPC listen address of --dev (overrides config.toml's [rpc] address).
+        #[arg(long)]
+        rpc_address: Option<String>,
         /// Milliseconds between blocks (overrides config.toml).
         #[arg(long)]
         block_interval_ms: Option<u64>,
@@ -139,6 +142,7 @@ async fn start(home: &Home, config: NodeConfig) -> Result<(), NodeError> {
     println!("  chain id     {}", status.chain_id());
     println!("  height       {}", status.height);
     println!("  gRPC         http://{}", node.grpc_addr);
+    println!("  RPC          http://{0}   (CometBFT JSON-RPC; websocket ws://{0}/websocket)", node.rpc_addr);
     println!("  block time   {} ms", config.dev.block_interval_ms);
     println!(
         "  min gas      {}",
@@ -188,7 +192,7 @@ fn run(cli: Cli) -> Result<(), NodeError> {
             print_accounts();
             Ok(())
         }
-        Command::Start { dev, grpc_address, block_interval_ms } => {
+        Command::Start { dev, grpc_address, rpc_address, block_interval_ms } => {
             if !home.is_initialised() {
                 return Err(NodeError::Config(format!(
                     "{} is not initialised: run `leaseholdd init --home {}` first",
@@ -199,6 +203,9 @@ fn run(cli: Cli) -> Result<(), NodeError> {
             let mut config = NodeConfig::load(&home.config_file())?;
             if let Some(a) = grpc_address {
                 config.grpc.address = a;
+            }
+            if let Some(a) = rpc_address {
+                config.rpc.address = a;
             }
             if let Some(ms) = block_interval_ms {
                 config.dev.block_interval_ms = ms;

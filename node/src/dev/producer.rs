@@ -1,7 +1,9 @@
 //! The block loop of `start --dev`. One thread owns the [`App`]: it takes broadcast txs
 //! (CheckTx, then the mempool), and every interval builds a block from the mempool, finalizes
 //! and commits it, and rechecks what is left in the mempool. Contract code therefore never runs
-//! on an async task, and consensus calls are strictly sequential.
+//! on an async task, and consensus calls are strictly sequential. Every commit is announced on a
+//! broadcast channel ([`Producer::subscribe`]) for the JSON-RPC's event subscriptions and
+//! `broadcast_tx_commit`.
 
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, SyncSender, channel, sync_channel};
 use std::time::{Duration, Instant};
@@ -9,6 +11,7 @@ use std::time::{Duration, Instant};
 use tendermint::Time;
 use tendermint_proto::abci::ExecTxResult;
 use tendermint_proto::types::BlockId;
+use tokio::sync::broadcast;
 
 use crate::app::exec::TxOutcome;
 use crate::app::{App, BlockOutcome};
@@ -56,6 +59,19 @@ pub struct ProducedBlock {
     pub outcome: BlockOutcome,
 }
 
+/// The announcement of a committed block (its content is in the block store by then).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BlockCommitted {
+    pub height: u64,
+    pub app_hash: [u8; 32],
+    /// Number of txs in the block.
+    pub txs: usize,
+}
+
+/// How many announcements a slow listener may fall behind before it misses some (it then sees
+/// `RecvError::Lagged` and can read the missed heights from the block store).
+const COMMIT_NOTICES: usize = 64;
+
 /// The single-validator block producer.
 pub struct Producer {
     app: App,
@@ -64,6 +80,7 @@ pub struct Producer {
     last_results: Vec<ExecTxResult>,
     last_block_id: Option<BlockId>,
     last_time: Option<Time>,
+    committed: broadcast::Sender<BlockCommitted>,
 }
 
 impl Producer {
@@ -82,7 +99,13 @@ impl Producer {
             last_results,
             last_block_id: status.last_block_id,
             last_time,
+            committed: broadcast::channel(COMMIT_NOTICES).0,
         })
+    }
+
+    /// Announcements of every block committed from now on (no listener: nothing is kept).
+    pub fn subscribe(&self) -> broadcast::Receiver<BlockCommitted> {
+        self.committed.subscribe()
     }
 
     pub fn app(&self) -> &App {
@@ -145,6 +168,12 @@ impl Producer {
         // CometBFT rechecks the mempool against the new state after every commit.
         let app = &mut self.app;
         self.mempool.retain(|tx| app.check_tx(tx).is_ok());
+        // No listener is not an error.
+        let _ = self.committed.send(BlockCommitted {
+            height: committed,
+            app_hash: outcome.app_hash,
+            txs: outcome.results.len(),
+        });
         Ok(ProducedBlock { height: committed, app_hash: outcome.app_hash, outcome })
     }
 

@@ -10,4 +10,5 @@ mod determinism;
 mod grpc;
 mod lease_flow;
 mod restart;
+mod rpc;
 mod wasm;
