@@ -66,6 +66,8 @@ pub struct GlobalArgs {
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OutputFormat {
+    /// Human-readable (`table` is the same)
+    #[value(alias = "table")]
     Text,
     Json,
 }
@@ -117,6 +119,9 @@ pub enum Command {
     /// Show or write the client config file
     #[command(subcommand)]
     Config(ConfigCmd),
+    /// Indexer: follow the chain into SQLite or PostgreSQL, and query it
+    #[command(subcommand)]
+    Index(crate::cli::commands::index::IndexCmd),
     /// Print shell completions, e.g. `leasehold completions bash > /etc/bash_completion.d/leasehold`
     #[command(after_help = "Example: leasehold completions zsh > ~/.zfunc/_leasehold")]
     Completions {

@@ -4,10 +4,13 @@ use cosmos_sdk_proto::cosmos::auth::v1beta1::query_client::QueryClient as AuthCl
 use cosmos_sdk_proto::cosmos::auth::v1beta1::{BaseAccount, ModuleAccount, QueryAccountRequest};
 use cosmos_sdk_proto::cosmos::bank::v1beta1::query_client::QueryClient as BankClient;
 use cosmos_sdk_proto::cosmos::bank::v1beta1::{QueryAllBalancesRequest, QueryBalanceRequest};
+use cosmos_sdk_proto::cosmos::base::abci::v1beta1::TxResponse;
 use cosmos_sdk_proto::cosmos::base::tendermint::v1beta1::GetLatestBlockRequest;
 use cosmos_sdk_proto::cosmos::base::tendermint::v1beta1::service_client::ServiceClient as TmClient;
-use cosmos_sdk_proto::cosmos::tx::v1beta1::GetTxRequest;
 use cosmos_sdk_proto::cosmos::tx::v1beta1::service_client::ServiceClient as TxClient;
+use cosmos_sdk_proto::cosmos::tx::v1beta1::{
+    GetBlockWithTxsRequest, GetBlockWithTxsResponse, GetTxRequest, GetTxsEventRequest, OrderBy,
+};
 use cosmos_sdk_proto::cosmwasm::wasm::v1::query_client::QueryClient as WasmClient;
 use cosmos_sdk_proto::cosmwasm::wasm::v1::{QueryRawContractStateRequest, QuerySmartContractStateRequest};
 use cosmwasm_std::{Coin, Uint256};
@@ -164,6 +167,61 @@ impl ChainClient {
             }
             Err(e) => Err(e),
         }
+    }
+
+    /// The block at `height` with its transactions (`GetBlockWithTxs`); `None` when the node
+    /// does not have it (above its latest height, or pruned).
+    pub async fn block_with_txs(&self, height: u64) -> Result<Option<GetBlockWithTxsResponse>, ClientError> {
+        let height =
+            i64::try_from(height).map_err(|_| ClientError::invalid("height", format!("{height} is too large")))?;
+        let req = GetBlockWithTxsRequest { height, pagination: None };
+        match self
+            .retry("GetBlockWithTxs", |ch| {
+                let req = req.clone();
+                async move { TxClient::new(ch).get_block_with_txs(req).await }
+            })
+            .await
+        {
+            Ok(r) => Ok(Some(r)),
+            Err(ClientError::Query { code: Code::NotFound | Code::InvalidArgument, .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The results (code, log, gas, events) of every transaction at `height`, in block order:
+    /// `GetTxsEvent` with `tx.height=H`, every page.
+    pub async fn tx_results_at(&self, height: u64) -> Result<Vec<TxResponse>, ClientError> {
+        const PAGE: u64 = 100;
+        let mut out: Vec<TxResponse> = Vec::new();
+        let mut page = 1u64;
+        loop {
+            let req = GetTxsEventRequest {
+                query: format!("tx.height={height}"),
+                order_by: OrderBy::Asc as i32,
+                page,
+                limit: PAGE,
+                ..Default::default()
+            };
+            let res = self
+                .retry("GetTxsEvent", |ch| {
+                    let req = req.clone();
+                    async move { TxClient::new(ch).get_txs_event(req).await }
+                })
+                .await;
+            let res = match res {
+                Ok(r) => r,
+                // Past the last page (or no tx at all at this height).
+                Err(ClientError::Query { code: Code::InvalidArgument, .. }) if page > 1 => break,
+                Err(e) => return Err(e),
+            };
+            let got = res.tx_responses.len() as u64;
+            out.extend(res.tx_responses);
+            if got < PAGE || (res.total > 0 && out.len() as u64 >= res.total) {
+                break;
+            }
+            page += 1;
+        }
+        Ok(out)
     }
 
     /// Height and time (unix seconds) of the latest block.
