@@ -61,6 +61,8 @@ test: ## Build the wasm artifacts (the VM tests load artifacts/), then cargo tes
 	$(CARGO) test --workspace --locked
 	$(call header,TypeScript clients (ts-codegen + tsc))
 	$(MAKE) ts-clients
+	$(call header,CosmJS against a dev node)
+	$(MAKE) cosmjs-test
 
 tools: $(TOOLS_STAMP) ## Install the wasm32 Rust target and the npm tools (binaryen) in tools/
 	@if ! grep -qx '$(WASM_TARGET)' <<<"$$(rustup target list --installed)"; then \
@@ -73,7 +75,7 @@ $(TOOLS_STAMP): tools/package.json tools/package-lock.json
 	$(NPM) ci --prefix tools --no-audit --no-fund
 	@touch $@
 
-.PHONY: ts-clients
+.PHONY: ts-clients cosmjs-test
 
 # Compiled by scripts/ts-clients.sh (which first deletes dist/); rebuilt when a schema, the generator setup or the tools change.
 TS_CLIENTS := clients/ts/dist/src/index.js
@@ -82,6 +84,10 @@ ts-clients: tools $(TS_CLIENTS) ## Generate TypeScript clients from schema/ (ts-
 
 $(TS_CLIENTS): $(wildcard schema/*/*.json) $(wildcard clients/ts/*.js clients/ts/*.json clients/ts/compat/*.ts) scripts/ts-clients.sh $(TOOLS_STAMP)
 	scripts/ts-clients.sh
+
+cosmjs-test: ts-clients ## CosmJS (npm) against a dev node the test starts: send, upload, instantiate, execute, query, search, websocket
+	$(CARGO) build --locked -p leasehold-node --bin leaseholdd
+	scripts/cosmjs-test.sh
 
 wasm: tools ## Build, lower (wasm-opt), size-check and validate artifacts/*.wasm + checksums.txt
 	scripts/build-wasm.sh
