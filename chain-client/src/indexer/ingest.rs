@@ -324,3 +324,187 @@ pub fn reindex_from(store: &mut dyn Store, from: u64, contracts: &Contracts) -> 
     tx.commit()?;
     Ok(last)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::indexer::store::sqlite::SqliteStore;
+    use crate::indexer::store::{Row, Sql};
+    use proptest::prelude::*;
+
+    fn contracts() -> Contracts {
+        Contracts { market: "mkt".into(), escrow: "esc".into(), registry: "reg".into() }
+    }
+
+    fn ev(index: u32, kind: &str, contract: Option<&str>, attrs: &[(&str, String)]) -> EventData {
+        let mut a: Vec<(String, String)> = Vec::new();
+        if let Some(c) = contract {
+            a.push(("_contract_address".into(), c.into()));
+        }
+        a.extend(attrs.iter().map(|(k, v)| (k.to_string(), v.clone())));
+        a.push(("msg_index".into(), "0".into()));
+        EventData::new(index, kind.into(), a)
+    }
+
+    /// A block whose txs create a deployment each (with its order, bids and escrow accounts),
+    /// plus a transfer and an event of a foreign contract; ids are unique per (height, tx).
+    fn block(height: u64, txs: &[(u8, u32, bool)]) -> BlockData {
+        let txs = txs
+            .iter()
+            .enumerate()
+            .map(|(i, (bids, amount, failed))| {
+                let dseq = (height * 100 + i as u64).to_string();
+                let ids = |p: &str| -> Vec<(&str, String)> {
+                    vec![
+                        ("owner", "tenant".into()),
+                        ("dseq", dseq.clone()),
+                        ("gseq", "1".into()),
+                        ("oseq", "1".into()),
+                        ("provider", p.into()),
+                    ]
+                };
+                let mut events = vec![ev(
+                    0,
+                    "transfer",
+                    None,
+                    &[("sender", "a".into()), ("recipient", "b".into()), ("amount", format!("{amount}ulease"))],
+                )];
+                if !failed {
+                    let mut d = ids("").into_iter().take(2).collect::<Vec<_>>();
+                    d.extend([
+                        ("hash", "00".into()),
+                        ("denom", "ulease".into()),
+                        ("groups", "1".into()),
+                        ("auto_match", "false".into()),
+                        ("deposit", format!("{amount}ulease")),
+                    ]);
+                    events.push(ev(1, "wasm-deployment-created", Some("mkt"), &d));
+                    let mut o = ids("").into_iter().take(4).collect::<Vec<_>>();
+                    o.extend([("price", "10ulease".into()), ("matchable_at", "5".into()), ("expires_at", "9".into())]);
+                    events.push(ev(2, "wasm-order-created", Some("mkt"), &o));
+                    events.push(ev(
+                        3,
+                        "wasm-escrow-account-opened",
+                        Some("esc"),
+                        &[
+                            ("account", format!("deployment/tenant/{dseq}")),
+                            ("scope", "deployment".into()),
+                            ("owner", "tenant".into()),
+                            ("amount", amount.to_string()),
+                            ("denom", "ulease".into()),
+                        ],
+                    ));
+                    for b in 0..*bids {
+                        let mut a = ids(&format!("p{b}"));
+                        a.extend([("price", format!("{}.5ulease", b + 1)), ("collateral", "5ulease".into())]);
+                        events.push(ev(4 + u32::from(b), "wasm-bid-created", Some("mkt"), &a));
+                    }
+                    // Look-alike from another contract: must change nothing.
+                    events.push(ev(20, "wasm-deployment-closed", Some("evil"), &ids("")[..2]));
+                }
+                TxData {
+                    index: i as u32,
+                    hash: format!("{height:08X}{i:04X}"),
+                    code: u32::from(*failed) * 5,
+                    codespace: String::new(),
+                    log: String::new(),
+                    gas_wanted: 100,
+                    gas_used: 90,
+                    fee: "5ulease".into(),
+                    memo: String::new(),
+                    signer: Some("tenant".into()),
+                    msgs: vec![],
+                    events,
+                }
+            })
+            .collect();
+        BlockData {
+            height,
+            hash: format!("{height:064X}"),
+            time: "2026-01-01T00:00:00Z".into(),
+            proposer: "AB".into(),
+            txs,
+        }
+    }
+
+    fn dump(s: &mut dyn Sql) -> Vec<Vec<Row>> {
+        RAW_TABLES
+            .iter()
+            .chain(DERIVED_TABLES.iter())
+            .chain(["indexer_meta"].iter())
+            .map(|t| {
+                let mut rows = s.query(&format!("SELECT * FROM {t}"), &[]).unwrap();
+                rows.sort_by(|a, b| a.0.cmp(&b.0));
+                rows
+            })
+            .collect()
+    }
+
+    fn store() -> SqliteStore {
+        let mut s = SqliteStore::in_memory().unwrap();
+        schema::migrate(&mut s).unwrap();
+        s
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+
+        /// Re-applying a block, or applying it after a failed attempt (a fault after its raw
+        /// rows or just before its commit), leaves exactly the rows of applying it once.
+        #[test]
+        fn blocks_apply_exactly_once_whatever_the_retries(
+            blocks in proptest::collection::vec(proptest::collection::vec((0u8..3, 1u32..1_000_000, any::<bool>()), 0..4), 1..6),
+            attempts in proptest::collection::vec((0u8..3, 0u8..3), 6),
+        ) {
+            let chain: Vec<BlockData> = blocks.iter().enumerate().map(|(i, t)| block(i as u64 + 1, t)).collect();
+            let mut reference = store();
+            for b in &chain {
+                prop_assert_ne!(write_block(&mut reference, b, &contracts(), None).unwrap(), Applied::AlreadyIndexed);
+            }
+            let mut s = store();
+            for (b, (faults, repeats)) in chain.iter().zip(attempts.iter().cycle()) {
+                for f in 0..*faults {
+                    let stage = if f % 2 == 0 { Stage::RawWritten } else { Stage::BeforeCommit };
+                    let hook: FaultHook = Arc::new(move |h, st| {
+                        if st == stage { Err(StoreError::Injected { height: h, stage: st.name() }) } else { Ok(()) }
+                    });
+                    prop_assert!(write_block(&mut s, b, &contracts(), Some(&hook)).is_err());
+                }
+                prop_assert_ne!(write_block(&mut s, b, &contracts(), None).unwrap(), Applied::AlreadyIndexed);
+                for _ in 0..*repeats {
+                    prop_assert_eq!(write_block(&mut s, b, &contracts(), None).unwrap(), Applied::AlreadyIndexed);
+                }
+                // An earlier block again changes nothing either.
+                prop_assert_eq!(write_block(&mut s, &chain[0], &contracts(), None).unwrap(), Applied::AlreadyIndexed);
+            }
+            prop_assert_eq!(dump(&mut s), dump(&mut reference));
+            // Replaying the stored log rebuilds the derived tables exactly.
+            reindex_from(&mut s, chain.len() as u64 + 1, &contracts()).unwrap();
+            prop_assert_eq!(dump(&mut s), dump(&mut reference));
+        }
+    }
+
+    #[test]
+    fn a_block_that_skips_a_height_is_refused() {
+        let mut s = store();
+        write_block(&mut s, &block(1, &[(1, 5, false)]), &contracts(), None).unwrap();
+        let err = write_block(&mut s, &block(3, &[]), &contracts(), None).unwrap_err();
+        assert!(err.to_string().contains("does not follow the last indexed block 1"), "{err}");
+    }
+
+    #[test]
+    fn stored_blocks_read_back_identical() {
+        let mut s = store();
+        let b = block(1, &[(2, 7, false), (0, 3, true)]);
+        write_block(&mut s, &b, &contracts(), None).unwrap();
+        assert_eq!(load_block(&mut s, 1).unwrap(), Some(b));
+        assert_eq!(load_block(&mut s, 2).unwrap(), None);
+        let bids = s.query("SELECT COUNT(*) FROM bids", &[]).unwrap()[0].u64(0).unwrap();
+        assert_eq!(bids, 2);
+        let open = s.query("SELECT open_bids FROM orders", &[]).unwrap()[0].u64(0).unwrap();
+        assert_eq!(open, 2);
+        let active =
+            s.query("SELECT COUNT(*) FROM deployments WHERE state = 'active'", &[]).unwrap()[0].u64(0).unwrap();
+        assert_eq!(active, 1, "the look-alike event of another contract changed nothing");
+    }
+}
