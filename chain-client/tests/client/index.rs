@@ -655,28 +655,36 @@ async fn indexer_matches_the_chain_survives_crashes_and_agrees_across_backends()
     let opts = FollowOptions { hook: Some(fail_at(h2, Stage::BeforeCommit, fired)), ..until(last) };
     index(&s, &crashed, &contracts, opts).await.expect_err("injected fault");
     assert_eq!(last_height(&crashed).await, h2 - 1);
-    // Abort the task while it writes (each block made slow so the abort lands mid-run).
+    // Abort the task while it writes: the block after `target` is held in the store worker
+    // until the task is aborted, then finishes (committed whole), and the worker stops.
+    let target = h2 + (last - h2) / 3;
     let seen = Arc::new(AtomicU64::new(0));
-    let slow: FaultHook = {
-        let seen = seen.clone();
-        Arc::new(move |h, _| {
+    let released = Arc::new(AtomicU64::new(0));
+    let hold: FaultHook = {
+        let (seen, released) = (seen.clone(), released.clone());
+        Arc::new(move |h, stage| {
             seen.store(h, Ordering::SeqCst);
-            std::thread::sleep(Duration::from_millis(2));
+            if h > target && stage == Stage::BeforeCommit {
+                let deadline = std::time::Instant::now() + Duration::from_secs(30);
+                while released.load(Ordering::SeqCst) == 0 && std::time::Instant::now() < deadline {
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+            }
             Ok(())
         })
     };
     let task = {
         let (client, contracts, loc) = (s.client.clone(), contracts.clone(), crashed.clone());
-        let opts = FollowOptions { hook: Some(slow), ..until(last) };
+        let opts = FollowOptions { hook: Some(hold), ..until(last) };
         tokio::spawn(async move { follow::run(&client, contracts, opener(&loc), opts, |_| {}).await })
     };
-    let target = h2 + (last - h2) / 3;
-    while seen.load(Ordering::SeqCst) < target {
+    while seen.load(Ordering::SeqCst) <= target {
         assert!(!task.is_finished(), "the run ended before it could be aborted");
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     task.abort();
     let _ = task.await;
+    released.store(1, Ordering::SeqCst);
     let stopped_at = last_height(&crashed).await;
     assert!(stopped_at >= h2 && stopped_at < last, "aborted mid-run at {stopped_at}");
     index(&s, &crashed, &contracts, until(last)).await.expect("resume");
