@@ -14,6 +14,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use serde::{Deserialize, Serialize};
 
+use crate::auth::ante::GasPrice;
 use crate::dev::DevValidator;
 use crate::error::NodeError;
 
@@ -29,6 +30,40 @@ pub struct NodeConfig {
     pub minimum_gas_prices: String,
     pub grpc: GrpcConfig,
     pub dev: DevConfig,
+    /// CometBFT-compatible JSON-RPC of `start --dev` (homes written before it existed get the default).
+    #[serde(default)]
+    pub rpc: RpcConfig,
+    /// `start` without `--dev`: the ABCI socket CometBFT connects to, and CometBFT's RPC.
+    #[serde(default)]
+    pub abci: AbciConfig,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RpcConfig {
+    /// Where the dev node serves CometBFT's JSON-RPC (HTTP and `/websocket`).
+    pub address: String,
+}
+
+impl Default for RpcConfig {
+    fn default() -> Self {
+        RpcConfig { address: "127.0.0.1:26657".into() }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AbciConfig {
+    /// Where the ABCI server listens (CometBFT's `proxy_app`, e.g. `tcp://127.0.0.1:26658`).
+    pub address: String,
+    /// CometBFT's RPC, to which gRPC `BroadcastTx` forwards transactions.
+    pub comet_rpc: String,
+}
+
+impl Default for AbciConfig {
+    fn default() -> Self {
+        AbciConfig { address: "127.0.0.1:26658".into(), comet_rpc: "http://127.0.0.1:26657".into() }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -55,6 +90,8 @@ impl Default for NodeConfig {
             minimum_gas_prices: "0.025ulease".into(),
             grpc: GrpcConfig { address: "127.0.0.1:9090".into() },
             dev: DevConfig { block_interval_ms: 1000, mempool_size: 5000 },
+            rpc: RpcConfig::default(),
+            abci: AbciConfig::default(),
         }
     }
 }
@@ -63,6 +100,14 @@ impl NodeConfig {
     pub fn load(path: &Path) -> Result<NodeConfig, NodeError> {
         let text = std::fs::read_to_string(path).map_err(|e| NodeError::Config(format!("{}: {e}", path.display())))?;
         toml::from_str(&text).map_err(|e| NodeError::Config(format!("{}: {e}", path.display())))
+    }
+
+    /// `minimum_gas_prices` parsed (`None`: free).
+    pub fn min_gas_price(&self) -> Result<Option<GasPrice>, NodeError> {
+        match self.minimum_gas_prices.trim() {
+            "" => Ok(None),
+            p => p.parse().map(Some).map_err(|e| NodeError::Config(format!("minimum_gas_prices: {e}"))),
+        }
     }
 
     pub fn save(&self, path: &Path) -> Result<(), NodeError> {
@@ -141,7 +186,7 @@ pub fn read_validator_key(path: &Path) -> Result<[u8; 32], NodeError> {
     bytes.get(..32).and_then(|s| s.try_into().ok()).ok_or_else(|| bad("the private key is not 64 bytes"))
 }
 
-fn write_private(path: &Path, bytes: &[u8]) -> Result<(), NodeError> {
+pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> Result<(), NodeError> {
     use std::io::Write;
     #[cfg(unix)]
     use std::os::unix::fs::OpenOptionsExt;

@@ -18,7 +18,7 @@ use crate::genesis::{
 use crate::tx::TxLimits;
 
 /// The staking/fee denom.
-pub const DENOM: &str = "ulease";
+pub const DENOM: &str = crate::auth::FEE_DENOM;
 /// The second denom, a stable unit for pricing leases.
 pub const STABLE_DENOM: &str = "uusdc";
 pub const DEV_CHAIN_ID: &str = "leasehold-dev-1";

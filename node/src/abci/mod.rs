@@ -1,16 +1,21 @@
-//! The ABCI 2.0 server (CometBFT v0.38) — `leaseholdd start` without `--dev`.
+//! The ABCI 2.0 application (CometBFT v0.38) — `leaseholdd start` without `--dev`.
 //!
-//! tower-abci accepts CometBFT's four connections; every request goes through one service
-//! ([`AbciService`]). Consensus and mempool requests are handed, in arrival order, to one thread
-//! that owns the [`App`] (so they run strictly sequentially and contract code never runs on an
-//! async task); `Query` is answered from committed state by the gRPC router, concurrently.
-//! Nothing is persisted before `Commit`; `Info` reports the last committed height and app hash,
-//! so CometBFT's handshake replays exactly the blocks the app has not committed.
+//! [`AbciApp`] takes CometBFT's requests (tendermint-rs's `v0_38::abci` types). Consensus and
+//! mempool requests go, in arrival order, to one thread that owns the [`App`] (so they run
+//! strictly sequentially and contract code never runs on an async task); `Query` is answered
+//! from committed state through the gRPC router, concurrently. Nothing is persisted before
+//! `Commit`; `Info` reports the last committed height and app hash, so CometBFT's handshake
+//! replays exactly the blocks the app has not committed.
+//!
+//! Requests out of order (FinalizeBlock at the wrong height, Commit with nothing finalized, a
+//! second InitChain) are refused before they touch the state; the socket server
+//! ([`server`]) answers them with an ABCI exception and closes that connection. A failure while
+//! executing or persisting a block halts the application thread: CometBFT must not go on with
+//! an app whose state is uncertain, and every later request gets the reason.
 
-use std::future::Future;
-use std::pin::Pin;
+pub mod server;
+
 use std::sync::mpsc;
-use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use leasehold_grpc_router::Router;
@@ -19,96 +24,136 @@ use tendermint::v0_38::abci::{Request, Response, request, response};
 use tendermint_proto::types::{BlockId, Header, PartSetHeader};
 use tokio::sync::oneshot;
 
-use crate::app::App;
+use crate::app::{App, ChainView};
 use crate::error::NodeError;
 use crate::genesis::{AppState, Genesis};
 use crate::tx::decode_tx;
 
-type BoxError = Box<dyn std::error::Error + Send + Sync>;
+pub use server::{AbciServer, serve};
+
+/// Why a request got no response.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AbciError {
+    /// The request does not fit the application's state (out of order); nothing changed.
+    #[error("refused: {0}")]
+    OutOfOrder(String),
+    /// The application thread stopped after a fatal error (or at shutdown).
+    #[error("the application has halted: {0}")]
+    Halted(String),
+}
 
 struct Job {
     request: Request,
-    reply: oneshot::Sender<Response>,
+    reply: oneshot::Sender<Result<Response, AbciError>>,
 }
 
-/// The service tower-abci calls for every connection.
+/// The application as CometBFT's four connections see it (cheap to clone).
 #[derive(Clone)]
-pub struct AbciService {
+pub struct AbciApp {
     jobs: mpsc::Sender<Job>,
     router: Router,
+    view: ChainView,
 }
 
-impl tower::Service<Request> for AbciService {
-    type Response = Response;
-    type Error = BoxError;
-    type Future = Pin<Box<dyn Future<Output = Result<Response, BoxError>> + Send>>;
-
-    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
-        Poll::Ready(Ok(()))
+impl AbciApp {
+    /// Starts the application thread. The thread ends when every `AbciApp` clone is dropped,
+    /// or at the first fatal error (returned by the join handle).
+    pub fn start(
+        app: App,
+        router: Router,
+    ) -> Result<(AbciApp, std::thread::JoinHandle<Result<(), NodeError>>), NodeError> {
+        let (jobs, rx) = mpsc::channel::<Job>();
+        let view = app.view();
+        let handle = std::thread::Builder::new().name("abci-app".into()).spawn(move || run(app, rx))?;
+        Ok((AbciApp { jobs, router, view }, handle))
     }
 
-    fn call(&mut self, req: Request) -> Self::Future {
-        match req {
-            Request::Query(q) => {
-                let router = self.router.clone();
-                Box::pin(async move { Ok(Response::Query(query(&router, q).await)) })
-            }
-            Request::Echo(e) => Box::pin(async move { Ok(Response::Echo(response::Echo { message: e.message })) }),
-            Request::Flush => Box::pin(async { Ok(Response::Flush) }),
-            Request::ListSnapshots => Box::pin(async { Ok(Response::ListSnapshots(Default::default())) }),
-            Request::OfferSnapshot(_) => Box::pin(async { Ok(Response::OfferSnapshot(Default::default())) }),
-            Request::LoadSnapshotChunk(_) => Box::pin(async { Ok(Response::LoadSnapshotChunk(Default::default())) }),
-            Request::ApplySnapshotChunk(_) => Box::pin(async { Ok(Response::ApplySnapshotChunk(Default::default())) }),
+    /// Answers one request.
+    pub async fn call(&self, request: Request) -> Result<Response, AbciError> {
+        Ok(match request {
+            Request::Query(q) => Response::Query(query(&self.router, &self.view, q).await),
+            Request::Echo(e) => Response::Echo(response::Echo { message: e.message }),
+            Request::Flush => Response::Flush,
+            // State sync is not offered: no snapshots, and every offer is declined.
+            Request::ListSnapshots => Response::ListSnapshots(Default::default()),
+            Request::OfferSnapshot(_) => Response::OfferSnapshot(Default::default()),
+            Request::LoadSnapshotChunk(_) => Response::LoadSnapshotChunk(Default::default()),
+            Request::ApplySnapshotChunk(_) => Response::ApplySnapshotChunk(Default::default()),
             other => {
                 let (reply, rx) = oneshot::channel();
-                let sent = self.jobs.send(Job { request: other, reply });
-                Box::pin(async move {
-                    sent.map_err(|_| "the application thread has stopped")?;
-                    Ok(rx.await.map_err(|_| "the application thread has stopped")?)
-                })
+                let stopped = || AbciError::Halted("the application thread has stopped".into());
+                self.jobs.send(Job { request: other, reply }).map_err(|_| stopped())?;
+                rx.await.map_err(|_| stopped())??
             }
-        }
+        })
     }
 }
 
-async fn query(router: &Router, q: request::Query) -> response::Query {
-    let height = tendermint::block::Height::default();
-    match router.call(&q.path, q.data.to_vec()).await {
-        Ok(value) => response::Query { value: value.into(), height, ..Default::default() },
-        Err(status) => response::Query {
-            code: 1u32.into(),
-            log: format!("rpc error: code = {:?} desc = {}", status.code(), status.message()),
-            codespace: "sdk".into(),
-            height,
-            ..Default::default()
-        },
+async fn query(router: &Router, view: &ChainView, q: request::Query) -> response::Query {
+    let a = crate::query::abci::query(router, view, &q.path, q.data.to_vec(), q.height.value()).await;
+    response::Query {
+        code: a.code.into(),
+        log: a.log,
+        codespace: a.codespace,
+        value: a.value.into(),
+        height: tendermint::block::Height::try_from(a.height).unwrap_or_default(),
+        ..Default::default()
     }
-}
-
-/// Starts the application thread and returns the service to serve.
-pub fn service(app: App, router: Router) -> (AbciService, std::thread::JoinHandle<Result<(), NodeError>>) {
-    let (jobs, rx) = mpsc::channel::<Job>();
-    let handle = std::thread::Builder::new()
-        .name("abci-app".into())
-        .spawn(move || run(app, rx))
-        .unwrap_or_else(|e| panic!("cannot start the application thread: {e}"));
-    (AbciService { jobs, router }, handle)
 }
 
 fn run(mut app: App, rx: mpsc::Receiver<Job>) -> Result<(), NodeError> {
+    let mut halted: Option<String> = None;
     while let Ok(job) = rx.recv() {
-        let response = handle(&mut app, job.request)?;
-        let _ = job.reply.send(response);
+        let result = match &halted {
+            Some(reason) => Err(AbciError::Halted(reason.clone())),
+            None => match out_of_order(&app, &job.request) {
+                Some(reason) => {
+                    tracing::warn!("ABCI request refused: {reason}");
+                    Err(AbciError::OutOfOrder(reason))
+                }
+                None => handle(&mut app, job.request).map_err(|e| {
+                    tracing::error!("the application halts: {e}");
+                    halted = Some(e.to_string());
+                    AbciError::Halted(e.to_string())
+                }),
+            },
+        };
+        let _ = job.reply.send(result);
     }
-    Ok(())
+    match halted {
+        Some(reason) => Err(NodeError::Consensus(reason)),
+        None => Ok(()),
+    }
+}
+
+/// Why `req` cannot run now, checked before anything changes.
+fn out_of_order(app: &App, req: &Request) -> Option<String> {
+    let (height, _) = app.state();
+    match req {
+        Request::InitChain(_) if app.params().is_some() => {
+            Some(format!("InitChain on a chain that is already initialised (height {height})"))
+        }
+        Request::FinalizeBlock(_) | Request::PrepareProposal(_) | Request::ProcessProposal(_)
+            if app.params().is_none() =>
+        {
+            Some("a block before InitChain".into())
+        }
+        Request::FinalizeBlock(_) if app.has_pending_block() => {
+            Some(format!("FinalizeBlock while block {height} awaits Commit"))
+        }
+        Request::FinalizeBlock(r) if r.height.value() != height + 1 => {
+            Some(format!("FinalizeBlock for height {}, expected {}", r.height.value(), height + 1))
+        }
+        Request::Commit if !app.has_pending_block() => Some("Commit without a finalized block".into()),
+        _ => None,
+    }
 }
 
 fn app_hash(h: [u8; 32]) -> tendermint::AppHash {
     tendermint::AppHash::try_from(h.to_vec()).unwrap_or_default()
 }
 
-/// One consensus or mempool request. An error here is fatal: CometBFT must not go on with an
-/// app that failed to execute or persist a block.
+/// One consensus or mempool request that fits the state. An error here is fatal.
 fn handle(app: &mut App, req: Request) -> Result<Response, NodeError> {
     Ok(match req {
         Request::Info(_) => {
@@ -164,6 +209,7 @@ fn handle(app: &mut App, req: Request) -> Result<Response, NodeError> {
         Request::FinalizeBlock(r) => {
             let (_, previous) = app.state();
             let chain_id = app.params().map(|p| p.chain_id.clone()).unwrap_or_default();
+            // FinalizeBlock carries only part of the header; the node keeps what it has.
             let header = Header {
                 chain_id,
                 height: i64::try_from(r.height.value()).unwrap_or(i64::MAX),
@@ -196,6 +242,7 @@ fn handle(app: &mut App, req: Request) -> Result<Response, NodeError> {
             Response::Commit(response::Commit { data: Bytes::new(), retain_height: Default::default() })
         }
         Request::CheckTx(r) => {
+            // New and recheck alike: CheckTx state is reset at every commit.
             let o = app.check_tx(&r.tx);
             Response::CheckTx(response::CheckTx {
                 code: o.code.into(),

@@ -132,6 +132,11 @@ impl App {
         (self.height, self.app_hash)
     }
 
+    /// Whether a finalized block awaits [`App::commit`].
+    pub fn has_pending_block(&self) -> bool {
+        self.pending.is_some()
+    }
+
     pub fn params(&self) -> Option<&ChainParams> {
         self.params.as_ref()
     }

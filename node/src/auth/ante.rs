@@ -5,7 +5,7 @@
 //! message later fails.
 
 use cosmos_sdk_proto::cosmos::tx::signing::v1beta1::SignMode;
-use cosmwasm_std::{Decimal256, Event, Uint256};
+use cosmwasm_std::{Coin, Decimal256, Event, Uint256};
 use k256::ecdsa::signature::Verifier;
 use k256::ecdsa::{Signature, VerifyingKey};
 use leasehold_wasm_host::bank::{coins_string, validate_coins};
@@ -14,7 +14,7 @@ use ripemd::Ripemd160;
 use sha2::{Digest, Sha256};
 
 use crate::auth::accounts::{AccountKeeper, module_address};
-use crate::auth::{AUTH_STORE, FEE_COLLECTOR};
+use crate::auth::{AUTH_STORE, FEE_COLLECTOR, FEE_DENOM};
 use crate::error::TxError;
 use crate::tx::{DecodedTx, TxLimits};
 
@@ -71,6 +71,9 @@ pub fn pubkey_address(api: &Bech32Api, pk: &[u8; 33]) -> String {
     api.humanize(&hash).unwrap_or_default()
 }
 
+/// Bytes of one secp256k1 signature (`r‖s`).
+const SIGNATURE_BYTES: u64 = 64;
+
 /// Verifies a 64-byte `r‖s` secp256k1 signature over sha256(`msg`); high-S is rejected.
 pub fn verify_signature(pk: &[u8; 33], msg: &[u8], sig: &[u8]) -> Result<(), String> {
     let key = VerifyingKey::from_sec1_bytes(pk).map_err(|_| "invalid public key".to_string())?;
@@ -105,6 +108,12 @@ pub fn run_ante(
         )));
     }
     charge(meter, (tx.len as u64).saturating_mul(p.limits.tx_size_cost_per_byte), "txSize")?;
+    if p.mode == ExecMode::Simulate {
+        // Simulations carry empty signatures; the signed tx carries 64 bytes per signer more.
+        let signed = tx.signatures.iter().filter(|s| !s.is_empty()).count();
+        let missing = tx.signers.len().saturating_sub(signed) as u64;
+        charge(meter, missing.saturating_mul(SIGNATURE_BYTES).saturating_mul(p.limits.tx_size_cost_per_byte), "txSize")?;
+    }
 
     validate_coins(&tx.fee).map_err(|e| TxError::InvalidCoins(e.to_string()))?;
     if p.mode == ExecMode::Check
@@ -130,6 +139,12 @@ pub fn run_ante(
         return Err(TxError::UnknownAddress(format!("fee payer address: {payer} does not exist")));
     }
     let mut events = Vec::new();
+    if p.mode == ExecMode::Simulate && tx.fee.is_empty() {
+        // Clients simulate with an empty fee (CosmJS does) and then pay one: charge what paying
+        // costs by moving one unit of the fee denom on the simulation's throw-away branch.
+        let collector = module_address(p.api, FEE_COLLECTOR);
+        let _ = scope.send(&mut Vec::new(), payer, &collector, &[Coin::new(1u128, FEE_DENOM)]);
+    }
     if !tx.fee.is_empty() {
         let collector = module_address(p.api, FEE_COLLECTOR);
         let mut fee_events = Vec::new();

@@ -6,3 +6,6 @@ pub mod ante;
 
 pub use accounts::{AUTH_STORE, Account, FEE_COLLECTOR};
 pub use ante::{AnteParams, ExecMode, GasPrice};
+
+/// The chain's native token, in which fees are paid (the denom of `minimum_gas_prices`).
+pub const FEE_DENOM: &str = "ulease";

@@ -3,14 +3,17 @@
 //! ```text
 //! leaseholdd init [--home DIR] [--chain-id ID] [--artifacts DIR] [--force]
 //! leaseholdd start --dev [--home DIR] [--grpc-address ADDR] [--rpc-address ADDR] [--block-interval-ms N]
+//! leaseholdd start [--home DIR]            # ABCI server for CometBFT + gRPC (config.toml [abci])
+//! leaseholdd testnet --validators N [--output DIR] [--chain-id ID] [--hosts H1,H2,...]
 //! leaseholdd accounts                      # the dev accounts and their mnemonics
 //! ```
 #![forbid(unsafe_code)]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use leasehold_node::comet::start_comet;
 use leasehold_node::config::{Home, NodeConfig, write_validator_key};
 use leasehold_node::devnet::{self, DENOM, DEV_ACCOUNTS, DEV_BALANCE, DEV_CHAIN_ID, STABLE_DENOM};
 use leasehold_node::error::NodeError;
@@ -50,9 +53,11 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
-    /// Run the node.
+    /// Run the node: with --dev, the embedded single-validator chain; without, the ABCI server
+    /// for CometBFT (config.toml [abci]) and the gRPC server.
     ///
     /// Example: leaseholdd start --dev --home ./.leasehold
+    /// Example: leaseholdd start --home ./testnet/validator-0/leasehold
     Start {
         /// Run the embedded single-validator block producer (no CometBFT needed).
         #[arg(long)]
@@ -69,6 +74,28 @@ enum Command {
     },
     /// Print the dev accounts: names, addresses and mnemonics (for local development only).
     Accounts,
+    /// Write the files for an N-validator network on CometBFT v0.38: CometBFT genesis (with the
+    /// marketplace app_state), validator and node keys, and each validator's leaseholdd config.
+    /// The procedure is in docs/validators.md.
+    ///
+    /// Example: leaseholdd testnet --validators 4 --output ./testnet --chain-id leasehold-test-1
+    Testnet {
+        /// How many validators.
+        #[arg(long, default_value_t = 4)]
+        validators: usize,
+        /// Where to write the files (must not exist or be empty).
+        #[arg(long, default_value = "testnet")]
+        output: PathBuf,
+        #[arg(long, default_value = "leasehold-testnet-1")]
+        chain_id: String,
+        /// Directory holding market.wasm, escrow.wasm and provider.wasm (`make wasm`).
+        #[arg(long, default_value = "artifacts")]
+        artifacts: PathBuf,
+        /// Comma-separated hosts, one per validator (default: all on 127.0.0.1 with ports
+        /// shifted by 100 per validator).
+        #[arg(long, value_delimiter = ',', default_value = "127.0.0.1")]
+        hosts: Vec<String>,
+    },
 }
 
 fn default_home() -> PathBuf {
@@ -159,6 +186,42 @@ async fn start(home: &Home, config: NodeConfig) -> Result<(), NodeError> {
     Ok(())
 }
 
+/// `start` without `--dev`: serve CometBFT.
+async fn start_comet_mode(home: &Home, config: NodeConfig) -> Result<(), NodeError> {
+    let node = start_comet(home, &config).await?;
+    let status = node.view.status();
+    println!("leaseholdd is running (ABCI mode: CometBFT drives the chain)");
+    println!("  ABCI         tcp://{}   (CometBFT: proxy_app = \"tcp://{}\")", node.abci_addr, node.abci_addr);
+    println!("  gRPC         http://{}", node.grpc_addr);
+    println!("  CometBFT RPC {}   (BroadcastTx forwards there)", config.abci.comet_rpc);
+    match status.height {
+        0 => println!("  state        empty: waiting for CometBFT's InitChain"),
+        h => println!("  state        height {h}, chain {}", status.chain_id()),
+    }
+    println!("  data         {}", home.data_dir().display());
+    println!("Press Ctrl-C to stop.");
+    node.run_until(shutdown_signal()).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+fn testnet(out: &Path, validators: usize, hosts: &[String], chain_id: &str, artifacts: &Path) -> Result<(), NodeError> {
+    let now = tendermint::Time::now().to_rfc3339();
+    let genesis = devnet::dev_genesis(artifacts, chain_id, &now)?;
+    let files = leasehold_node::testnet::write_testnet(out, validators, hosts, &genesis)?;
+    println!("Wrote a {validators}-validator network for chain {chain_id} in {}", out.display());
+    println!("  genesis      {}", out.join("genesis.json").display());
+    println!("  peers        {}", out.join("peers.txt").display());
+    for v in &files {
+        println!(
+            "  {:<12} node {}  p2p {}:{}  CometBFT RPC :{}  ABCI :{}  gRPC :{}",
+            v.name, v.node_id, v.host, v.p2p_port, v.rpc_port, v.abci_port, v.grpc_port
+        );
+    }
+    println!("Next: docs/validators.md (cometbft init, then leaseholdd start and cometbft start per validator).");
+    Ok(())
+}
+
 async fn shutdown_signal() {
     #[cfg(unix)]
     {
@@ -193,9 +256,11 @@ fn run(cli: Cli) -> Result<(), NodeError> {
             Ok(())
         }
         Command::Start { dev, grpc_address, rpc_address, block_interval_ms } => {
-            if !home.is_initialised() {
+            // Under CometBFT the genesis arrives with InitChain: only config.toml is needed.
+            let ready = if dev { home.is_initialised() } else { home.config_file().exists() };
+            if !ready {
                 return Err(NodeError::Config(format!(
-                    "{} is not initialised: run `leaseholdd init --home {}` first",
+                    "{} is not initialised: run `leaseholdd init --home {}` (or `leaseholdd testnet`) first",
                     home.0.display(),
                     home.0.display()
                 )));
@@ -211,13 +276,12 @@ fn run(cli: Cli) -> Result<(), NodeError> {
                 config.dev.block_interval_ms = ms;
             }
             init_logging(cli.log_level.as_deref().unwrap_or(&config.log_level));
-            if !dev {
-                return Err(NodeError::Config(
-                    "`start` needs --dev: the embedded block producer is the only engine in this build (the CometBFT ABCI server is not built yet)".into(),
-                ));
-            }
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-            runtime.block_on(start(&home, config))
+            if dev { runtime.block_on(start(&home, config)) } else { runtime.block_on(start_comet_mode(&home, config)) }
+        }
+        Command::Testnet { validators, output, chain_id, artifacts, hosts } => {
+            init_logging(cli.log_level.as_deref().unwrap_or("info"));
+            testnet(&output, validators, &hosts, &chain_id, &artifacts)
         }
     }
 }

@@ -9,6 +9,7 @@
 // tonic::Status is large, and every handler here returns it (as tonic services do).
 #![allow(clippy::result_large_err)]
 
+pub mod abci;
 pub mod auth;
 pub mod bank;
 pub mod events;

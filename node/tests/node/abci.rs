@@ -2,10 +2,13 @@
 //! client): handshake Info, InitChain with the genesis app_state, blocks, CheckTx, Query, and a
 //! restart that reports the last committed height and app hash.
 
+use crate::common::*;
+use crate::determinism::session;
 use leasehold_node::abci;
 use leasehold_node::app::App;
 use leasehold_node::devnet::{DEV_CHAIN_ID, dev_genesis};
 use leasehold_node::query::{NodeInfo, Services, router};
+use prost::Message;
 use tendermint_abci::ClientBuilder;
 use tendermint_proto::google::protobuf::Timestamp;
 use tendermint_proto::v0_38::abci::{
@@ -25,7 +28,8 @@ impl leasehold_node::query::TxBroadcaster for NoBroadcast {
     }
 }
 
-/// Serves the app in `dir` on a free port; returns the address.
+/// Serves the app in `dir` on a free port (on its own runtime thread, for the blocking
+/// tendermint-abci client); returns the address.
 fn serve(dir: &std::path::Path) -> std::net::SocketAddr {
     let app = App::open_dir(dir).unwrap();
     let services = Services {
@@ -33,29 +37,18 @@ fn serve(dir: &std::path::Path) -> std::net::SocketAddr {
         broadcaster: std::sync::Arc::new(NoBroadcast),
         node: NodeInfo { moniker: "t".into(), node_id: "00".into(), grpc_address: String::new() },
     };
-    let (svc, _thread) = abci::service(app, router(services));
-    let addr = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
         rt.block_on(async move {
-            let (consensus, mempool, snapshot, info) = tower_abci::v038::split::service(svc, 1);
-            let server = tower_abci::v038::Server::builder()
-                .consensus(consensus)
-                .mempool(mempool)
-                .snapshot(snapshot)
-                .info(info)
-                .finish()
-                .unwrap();
-            let _ = server.listen_tcp(addr).await;
+            let (abci_app, _thread) = abci::AbciApp::start(app, router(services)).unwrap();
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let server = abci::serve(listener, abci_app).unwrap();
+            tx.send(server.local_addr).unwrap();
+            std::future::pending::<()>().await;
         });
     });
-    for _ in 0..100 {
-        if std::net::TcpStream::connect(addr).is_ok() {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    addr
+    rx.recv().unwrap()
 }
 
 /// The consensus params CometBFT sends at InitChain (its defaults).
@@ -138,4 +131,344 @@ fn handshake_blocks_check_tx_query_and_restart() {
         assert_eq!(r.app_hash.to_vec(), hashes[(h - 1) as usize], "height {h}");
         c2.commit().unwrap();
     }
+}
+
+/// CometBFT's FinalizeBlock for a block the dev producer made: same height, time and txs.
+fn replay_of(node: &TestNode, height: u64, txs: &[Vec<u8>]) -> RequestFinalizeBlock {
+    let time = node.time_of(height);
+    RequestFinalizeBlock {
+        txs: txs.iter().map(|t| t.clone().into()).collect(),
+        time: Some(time.into()),
+        ..block(height as i64)
+    }
+}
+
+/// The dev genesis as CometBFT's InitChain carries it (time and chain id of `genesis()`).
+fn init_dev_chain() -> RequestInitChain {
+    let genesis = genesis();
+    RequestInitChain { time: Some(genesis.time().unwrap().into()), ..init_chain(&genesis) }
+}
+
+#[test]
+fn the_dev_producer_and_the_abci_path_give_identical_app_hashes() {
+    let mut node = TestNode::new();
+    let genesis_block = node.app().view().block(1).unwrap().unwrap();
+    let heights = session(&mut node, false);
+    assert!(heights.iter().any(|h| !h.txs.is_empty()));
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = ClientBuilder::default().connect(serve(dir.path())).unwrap();
+    c.init_chain(init_dev_chain()).unwrap();
+    let first = c.finalize_block(replay_of(&node, 1, &[])).unwrap();
+    assert_eq!(first.app_hash.to_vec(), genesis_block.app_hash, "height 1 (genesis block)");
+    c.commit().unwrap();
+    for h in &heights {
+        let r = c.finalize_block(replay_of(&node, h.height, &h.txs)).unwrap();
+        assert_eq!(r.app_hash.to_vec(), h.app_hash.to_vec(), "app hash at height {}", h.height);
+        let codes: Vec<u32> = r.tx_results.iter().map(|t| t.code).collect();
+        assert_eq!(codes, h.codes, "tx codes at height {}", h.height);
+        c.commit().unwrap();
+    }
+    let info = c.info(RequestInfo::default()).unwrap();
+    let last = heights.last().unwrap();
+    assert_eq!(
+        (info.last_block_height as u64, info.last_block_app_hash.to_vec()),
+        (last.height, last.app_hash.to_vec())
+    );
+}
+
+/// `leaseholdd start` (ABCI mode) as a child process, killed on drop.
+struct AbciProcess {
+    child: std::process::Child,
+    abci: std::net::SocketAddr,
+}
+
+impl AbciProcess {
+    fn start(home: &std::path::Path) -> AbciProcess {
+        let config = leasehold_node::config::NodeConfig::load(&home.join("config/config.toml")).unwrap();
+        let abci: std::net::SocketAddr = config.abci.address.parse().unwrap();
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_leaseholdd"))
+            .args(["start", "--home"])
+            .arg(home)
+            .args(["--log-level", "warn"])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn leaseholdd");
+        let mut process = AbciProcess { child, abci };
+        for _ in 0..500 {
+            if std::net::TcpStream::connect(abci).is_ok() {
+                return process;
+            }
+            if let Some(status) = process.child.try_wait().unwrap() {
+                panic!("leaseholdd exited early: {status}");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        process.kill();
+        panic!("leaseholdd did not open {abci}");
+    }
+
+    /// SIGKILL: no shutdown path runs, as in a crash.
+    fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for AbciProcess {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A home for `leaseholdd start` in ABCI mode: just config.toml, on free ports.
+fn abci_home(dir: &std::path::Path) {
+    std::fs::create_dir_all(dir.join("config")).unwrap();
+    let mut config = leasehold_node::config::NodeConfig::default();
+    config.grpc.address = format!("127.0.0.1:{}", free_port());
+    config.abci.address = format!("127.0.0.1:{}", free_port());
+    config.abci.comet_rpc = format!("http://127.0.0.1:{}", free_port());
+    config.minimum_gas_prices = String::new();
+    config.save(&dir.join("config/config.toml")).unwrap();
+}
+
+#[test]
+fn killed_between_finalize_and_commit_the_app_replays_to_the_same_app_hash() {
+    let mut node = TestNode::new();
+    let heights = session(&mut node, false);
+    let (last, before) = heights.split_last().unwrap();
+    assert!(!last.txs.is_empty() || before.iter().any(|h| !h.txs.is_empty()));
+
+    let home = tempfile::tempdir().unwrap();
+    abci_home(home.path());
+    let mut app = AbciProcess::start(home.path());
+    let mut c = ClientBuilder::default().connect(app.abci).unwrap();
+    assert_eq!(c.info(RequestInfo::default()).unwrap().last_block_height, 0);
+    c.init_chain(init_dev_chain()).unwrap();
+    c.finalize_block(replay_of(&node, 1, &[])).unwrap();
+    c.commit().unwrap();
+    for h in before {
+        c.finalize_block(replay_of(&node, h.height, &h.txs)).unwrap();
+        c.commit().unwrap();
+    }
+    // The last block is finalized, then the process dies before Commit.
+    let finalized = c.finalize_block(replay_of(&node, last.height, &last.txs)).unwrap();
+    assert_eq!(finalized.app_hash.to_vec(), last.app_hash.to_vec());
+    drop(c);
+    app.kill();
+
+    // Restarted, it reports the last committed block, and CometBFT's replay of the lost block
+    // gives the same app hash and results.
+    let app = AbciProcess::start(home.path());
+    let mut c = ClientBuilder::default().connect(app.abci).unwrap();
+    let info = c.info(RequestInfo::default()).unwrap();
+    let previous = before.last().unwrap();
+    assert_eq!(info.last_block_height as u64, previous.height);
+    assert_eq!(info.last_block_app_hash.to_vec(), previous.app_hash.to_vec());
+    let replayed = c.finalize_block(replay_of(&node, last.height, &last.txs)).unwrap();
+    assert_eq!(replayed.app_hash, finalized.app_hash);
+    assert_eq!(replayed.tx_results, finalized.tx_results);
+    c.commit().unwrap();
+    let info = c.info(RequestInfo::default()).unwrap();
+    assert_eq!(info.last_block_height as u64, last.height);
+
+    // Queries answer from the committed state, at its height.
+    let tenant = dev("tenant");
+    let q = c
+        .query(RequestQuery {
+            path: "/cosmos.bank.v1beta1.Query/Balance".into(),
+            data: cosmos_sdk_proto::cosmos::bank::v1beta1::QueryBalanceRequest {
+                address: tenant.address.clone(),
+                denom: DENOM.into(),
+            }
+            .encode_to_vec()
+            .into(),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!((q.code, q.height as u64), (0, last.height), "{}", q.log);
+    let balance = cosmos_sdk_proto::cosmos::bank::v1beta1::QueryBalanceResponse::decode(q.value.as_ref()).unwrap();
+    assert_eq!(balance.balance.unwrap().amount, node.balance(&tenant.address, DENOM).to_string());
+}
+
+#[test]
+fn queries_report_their_height_and_sdk_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = ClientBuilder::default().connect(serve(dir.path())).unwrap();
+    c.init_chain(init_dev_chain()).unwrap();
+    c.finalize_block(block(1)).unwrap();
+    c.commit().unwrap();
+    let account = |address: &str, height: i64| RequestQuery {
+        path: "/cosmos.auth.v1beta1.Query/Account".into(),
+        data: cosmos_sdk_proto::cosmos::auth::v1beta1::QueryAccountRequest { address: address.into() }
+            .encode_to_vec()
+            .into(),
+        height,
+        prove: false,
+    };
+    let known = c.query(account(&dev("admin").address, 0)).unwrap();
+    assert_eq!((known.code, known.height), (0, 1), "{}", known.log);
+    // CosmJS tells a missing account from a failure by this log.
+    let (_, stranger) = fresh(9);
+    let missing = c.query(account(stranger.as_ref(), 0)).unwrap();
+    assert_eq!((missing.code, missing.codespace.as_str(), missing.height), (22, "sdk", 1));
+    assert!(missing.log.starts_with("rpc error: code = NotFound desc = "), "{}", missing.log);
+    let future = c.query(account(&dev("admin").address, 5)).unwrap();
+    assert_eq!((future.code, future.codespace.as_str()), (18, "sdk"), "{}", future.log);
+    let unknown = c.query(RequestQuery { path: "/no.such.Query/Method".into(), ..Default::default() }).unwrap();
+    assert_eq!(unknown.code, 6, "{}", unknown.log);
+}
+
+#[test]
+fn out_of_order_requests_are_refused_and_change_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let addr = serve(dir.path());
+    let mut c = ClientBuilder::default().connect(addr).unwrap();
+    // A block before InitChain, then Commit with nothing finalized: each closes its connection.
+    assert!(c.finalize_block(block(1)).is_err());
+    let mut c = ClientBuilder::default().connect(addr).unwrap();
+    assert!(c.commit().is_err());
+    let mut c = ClientBuilder::default().connect(addr).unwrap();
+    let init = c.init_chain(init_dev_chain()).unwrap();
+    assert!(ClientBuilder::default().connect(addr).unwrap().init_chain(init_dev_chain()).is_err());
+    assert!(ClientBuilder::default().connect(addr).unwrap().finalize_block(block(2)).is_err());
+    let mut c2 = ClientBuilder::default().connect(addr).unwrap();
+    let first = c2.finalize_block(block(1)).unwrap();
+    assert!(ClientBuilder::default().connect(addr).unwrap().finalize_block(block(2)).is_err(), "block 1 awaits Commit");
+    c2.commit().unwrap();
+    // The refused requests changed nothing: a fresh app fed only the valid ones agrees.
+    let fresh_dir = tempfile::tempdir().unwrap();
+    let mut f = ClientBuilder::default().connect(serve(fresh_dir.path())).unwrap();
+    assert_eq!(f.init_chain(init_dev_chain()).unwrap().app_hash, init.app_hash);
+    assert_eq!(f.finalize_block(block(1)).unwrap().app_hash, first.app_hash);
+    // `c` only made the accepted InitChain, so it is still open.
+    assert_eq!(c.info(RequestInfo::default()).unwrap().last_block_height, 1);
+}
+
+/// Writes raw bytes to the ABCI socket and reads what comes back until the server closes.
+fn raw_exchange(addr: std::net::SocketAddr, bytes: &[u8]) -> Vec<tendermint_proto::v0_38::abci::Response> {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
+    s.write_all(bytes).unwrap();
+    let _ = s.shutdown(std::net::Shutdown::Write);
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).unwrap();
+    let mut buf = out.as_slice();
+    let mut responses = Vec::new();
+    while !buf.is_empty() {
+        responses.push(tendermint_proto::v0_38::abci::Response::decode_length_delimited(&mut buf).unwrap());
+    }
+    responses
+}
+
+fn exception(r: &tendermint_proto::v0_38::abci::Response) -> Option<&str> {
+    match &r.value {
+        Some(tendermint_proto::v0_38::abci::response::Value::Exception(e)) => Some(e.error.as_str()),
+        _ => None,
+    }
+}
+
+#[test]
+fn malformed_bytes_get_an_exception_and_a_closed_connection() {
+    let dir = tempfile::tempdir().unwrap();
+    let addr = serve(dir.path());
+    // Not a protobuf Request.
+    let garbage = raw_exchange(addr, &[5, 0xff, 0xff, 0xff, 0xff, 0xff]);
+    assert_eq!(garbage.len(), 1);
+    assert!(exception(&garbage[0]).unwrap().contains("malformed request"), "{garbage:?}");
+    // A length far over the limit: refused before reading (no 1 TB buffer).
+    let mut huge = Vec::new();
+    prost::encoding::encode_varint(1 << 40, &mut huge);
+    let oversized = raw_exchange(addr, &huge);
+    assert!(exception(&oversized[0]).unwrap().contains("exceeds the limit"), "{oversized:?}");
+    // A length prefix that never ends.
+    let endless = raw_exchange(addr, &[0xff; 12]);
+    assert!(exception(&endless[0]).unwrap().contains("length prefix"), "{endless:?}");
+    // An echo followed by garbage: the echo is answered, then the exception.
+    let echo = tendermint_proto::v0_38::abci::Request {
+        value: Some(tendermint_proto::v0_38::abci::request::Value::Echo(tendermint_proto::v0_38::abci::RequestEcho {
+            message: "hi".into(),
+        })),
+    };
+    let mut bytes = echo.encode_length_delimited_to_vec();
+    bytes.extend_from_slice(&[3, 0xff, 0xff, 0xff]);
+    let mixed = raw_exchange(addr, &bytes);
+    assert_eq!(mixed.len(), 2, "{mixed:?}");
+    assert!(exception(&mixed[1]).is_some());
+    // The server is still fine.
+    let mut c = ClientBuilder::default().connect(addr).unwrap();
+    assert_eq!(c.info(RequestInfo::default()).unwrap().last_block_height, 0);
+}
+
+#[test]
+fn testnet_writes_what_cometbft_and_leaseholdd_read() {
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().join("net");
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_leaseholdd"))
+        .args(["testnet", "--validators", "3", "--chain-id", "leasehold-test-7", "--output"])
+        .arg(&dir)
+        .arg("--artifacts")
+        .arg(artifacts())
+        .stdout(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let text = std::fs::read_to_string(dir.join("genesis.json")).unwrap();
+    // tendermint-rs reads CometBFT genesis files with CometBFT's own rules.
+    let doc: tendermint::Genesis<serde_json::Value> = serde_json::from_str(&text).unwrap();
+    assert_eq!(doc.chain_id.as_str(), "leasehold-test-7");
+    assert_eq!(doc.validators.len(), 3);
+    let peers = std::fs::read_to_string(dir.join("peers.txt")).unwrap();
+    let mut ports = std::collections::BTreeSet::new();
+    for (i, v) in doc.validators.iter().enumerate() {
+        let comet = dir.join(format!("validator-{i}/cometbft"));
+        let key: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(comet.join("config/priv_validator_key.json")).unwrap())
+                .unwrap();
+        assert_eq!(key["address"].as_str().unwrap(), v.address.to_string());
+        let node_key: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(comet.join("config/node_key.json")).unwrap()).unwrap();
+        use base64::Engine;
+        let raw =
+            base64::engine::general_purpose::STANDARD.decode(node_key["priv_key"]["value"].as_str().unwrap()).unwrap();
+        let public = tendermint::crypto::ed25519::VerificationKey::try_from(&raw[32..]).unwrap();
+        let id = tendermint::node::Id::from(public).to_string();
+        assert!(peers.contains(&format!("{id}@127.0.0.1:{}", 26656 + 100 * i)), "{peers}");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(comet.join("config/node_key.json")).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        assert_eq!(std::fs::read_to_string(comet.join("config/genesis.json")).unwrap(), text);
+        let config =
+            leasehold_node::config::NodeConfig::load(&dir.join(format!("validator-{i}/leasehold/config/config.toml")))
+                .unwrap();
+        assert!(ports.insert(config.abci.address.clone()) && ports.insert(config.grpc.address.clone()));
+        assert_eq!(config.abci.comet_rpc, format!("http://127.0.0.1:{}", 26657 + 100 * i));
+    }
+    // The app accepts the genesis app_state as CometBFT sends it.
+    let app_dir = tempfile::tempdir().unwrap();
+    let mut c = ClientBuilder::default().connect(serve(app_dir.path())).unwrap();
+    let request = RequestInitChain {
+        chain_id: "leasehold-test-7".into(),
+        app_state_bytes: serde_json::to_vec(&doc.app_state).unwrap().into(),
+        ..init_chain(&genesis())
+    };
+    assert_eq!(c.init_chain(request).unwrap().app_hash.len(), 32);
+    // A non-empty output directory is refused.
+    let again = std::process::Command::new(env!("CARGO_BIN_EXE_leaseholdd"))
+        .args(["testnet", "--validators", "1", "--output"])
+        .arg(&dir)
+        .arg("--artifacts")
+        .arg(artifacts())
+        .output()
+        .unwrap();
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("not empty"));
 }

@@ -308,11 +308,28 @@ fn simulation_charges_like_delivery_and_changes_nothing() {
             .expect("simulate"),
     );
 
-    // Delivering the signed tx uses exactly the simulated gas plus 10 per extra tx byte.
+    // As CosmJS simulates for `fee: "auto"`: no fee at all. Paying one costs gas, which the
+    // simulation charges as well (regression: CosmJS's 1.4 × simulated gas ran out).
+    let mut feeless = auth.clone();
+    feeless.fee = Some(cosmos_sdk_proto::cosmos::tx::v1beta1::Fee::default());
+    let feeless_bytes = TxRaw { auth_info_bytes: feeless.encode_to_vec(), ..sim.clone() }.encode_to_vec();
+    let feeless_sim = node
+        .app()
+        .view()
+        .simulate(&leasehold_node::tx::decode_tx(&feeless_bytes, &limits).expect("decode"))
+        .expect("simulate");
+    assert_ok(&feeless_sim);
+
+    // Delivering the signed tx uses exactly the simulated gas plus 10 per tx byte the signed tx
+    // has beyond the simulated one and its 64-byte signature (which simulation charges).
     let delivered = node.deliver(signed.clone());
     assert_ok(&delivered);
-    let extra = (signed.len() - sim_bytes.len()) as u64;
+    let extra = (signed.len() - sim_bytes.len()) as u64 - 64;
     assert_eq!(delivered.gas_used, simulated.gas_used + 10 * extra);
+    // The fee-less simulation moved 1ulease to the (empty) fee collector, the tx 1500: its
+    // stored balance is 3 bytes longer, at 30 gas per written byte.
+    let fee_bytes = (signed.len() - feeless_bytes.len()) as u64 - 64;
+    assert_eq!(delivered.gas_used, feeless_sim.gas_used + 10 * fee_bytes + 30 * 3);
     let types =
         |o: &leasehold_node::app::exec::TxOutcome| o.events.iter().map(|e| e.r#type.clone()).collect::<Vec<_>>();
     assert_eq!(types(&delivered), types(&simulated));

@@ -1,7 +1,6 @@
 //! Two fresh nodes fed the same blocks (same txs, same times) compute the same app hash at
 //! every height; a node fed one different tx diverges from that height on.
 
-
 use crate::common::market::{cpu_group, manifest_hash, price, register};
 use crate::common::*;
 use leasehold_types::ids::DeploymentId;
@@ -9,13 +8,13 @@ use leasehold_types::market::ExecuteMsg as MarketMsg;
 
 /// What one height produced: the app hash (reported and committed) and the block id hash.
 #[derive(Debug, PartialEq, Eq)]
-struct Height {
-    height: u64,
-    app_hash: [u8; 32],
-    committed: (u64, [u8; 32]),
-    block_hash: Vec<u8>,
-    txs: Vec<Vec<u8>>,
-    codes: Vec<u32>,
+pub(crate) struct Height {
+    pub height: u64,
+    pub app_hash: [u8; 32],
+    pub committed: (u64, [u8; 32]),
+    pub block_hash: Vec<u8>,
+    pub txs: Vec<Vec<u8>>,
+    pub codes: Vec<u32>,
 }
 
 /// Submits `txs` (all must pass CheckTx), makes a block, and records it.
@@ -36,7 +35,7 @@ fn step(node: &mut TestNode, txs: Vec<Vec<u8>>) -> Height {
 }
 
 /// A marketplace session over a dozen blocks; `variant` changes one amount in block 3.
-fn session(node: &mut TestNode, variant: bool) -> Vec<Height> {
+pub(crate) fn session(node: &mut TestNode, variant: bool) -> Vec<Height> {
     let admin = dev("admin");
     let tenant = dev("tenant");
     let gpu = dev("provider-gpu");

@@ -38,7 +38,7 @@ fn artifacts() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../artifacts")
 }
 
-async fn start(dir: &std::path::Path) -> DevNode {
+pub(crate) async fn start(dir: &std::path::Path) -> DevNode {
     let home = Home(dir.to_path_buf());
     std::fs::create_dir_all(home.config_dir()).unwrap();
     let genesis = dev_genesis(&artifacts(), DEV_CHAIN_ID, "2026-01-01T00:00:00Z").expect("dev genesis (run make wasm)");
@@ -51,7 +51,7 @@ async fn start(dir: &std::path::Path) -> DevNode {
 }
 
 /// A signed MsgSend from dev account `from` (SIGN_MODE_DIRECT).
-fn signed_send(from: usize, to: &str, amount: u128, account_number: u64, sequence: u64) -> Vec<u8> {
+pub(crate) fn signed_send(from: usize, to: &str, amount: u128, account_number: u64, sequence: u64) -> Vec<u8> {
     let key = DEV_ACCOUNTS[from].signing_key();
     let msg = MsgSend {
         from_address: DEV_ACCOUNTS[from].address(),

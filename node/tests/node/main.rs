@@ -6,6 +6,8 @@ mod common;
 mod abci;
 mod bad_input;
 mod bank;
+mod comet_mode;
+mod cosmrs_client;
 mod determinism;
 mod grpc;
 mod lease_flow;

@@ -5,7 +5,6 @@
 //! Seeding: tenants each deploy 20 groups (the most a deployment may have), providers take
 //! turns bidding, and every bid becomes a lease: 2.05 VM transactions per lease.
 
-
 use std::time::Instant;
 
 use crate::common::{Chain, DENOM, To, VmChain, addr};

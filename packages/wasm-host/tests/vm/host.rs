@@ -1,7 +1,6 @@
 //! Host behaviour around the contracts: code upload limits (VM-05), addresses, atomicity,
 //! typed errors, admin changes.
 
-
 use crate::common::{DENOM, addr, artifact};
 use cosmwasm_std::{Uint256, coin};
 use leasehold_wasm_host::{EntryPoint, HostError, WasmHost, address};

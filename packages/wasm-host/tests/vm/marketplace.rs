@@ -4,7 +4,6 @@
 //! Also: the same run twice (cold module cache, then warm; unpinned and pinned) gives identical
 //! gas and events (VM-01).
 
-
 use crate::common::{Chain, CustomEvents, DENOM, NativeChain, To, USD, VmChain, addr, custom_events, event_attr};
 use cosmwasm_std::{Coin, Event, coin};
 use leasehold_marketplace_tests::fixtures::{collateral, cpu_group, cpu_provider_attrs, gpu_group, gpu_provider_attrs};
