@@ -7,11 +7,9 @@
 use ed25519_consensus::SigningKey;
 use prost::Message;
 use serde::Serialize;
-use tendermint::abci::types::ExecTxResult;
 use tendermint::block::{self, Block, Commit, CommitSig, Header, Height, Round};
 use tendermint::vote::{self, ValidatorIndex, Vote};
 use tendermint::{AppHash, Hash, PublicKey, Signature, Time, abci, account, chain, evidence};
-use tendermint_rpc::endpoint::tx;
 
 use super::error::RpcError;
 use crate::blockstore::StoredBlock;
@@ -139,8 +137,49 @@ pub fn meta(b: &StoredBlock, signer: &CommitSigner) -> Result<block::Meta, RpcEr
     })
 }
 
-pub fn exec_result(r: &tendermint_proto::abci::ExecTxResult) -> Result<ExecTxResult, RpcError> {
-    ExecTxResult::try_from(r.clone()).map_err(|e| internal("tx result", e))
+/// A tx result (`abci.ExecTxResult`, also the shape of `ResponseCheckTx` in `broadcast_tx_commit`)
+/// as CometBFT writes it: `data` base64 (`null` when empty), gas as strings, string event
+/// attributes. (tendermint-rs writes `data` as an array of numbers, which CosmJS cannot read.)
+#[derive(Clone, Debug, Serialize)]
+pub struct TxResultJson {
+    pub code: u32,
+    #[serde(serialize_with = "base64_or_null")]
+    pub data: Vec<u8>,
+    pub log: String,
+    pub info: String,
+    pub gas_wanted: String,
+    pub gas_used: String,
+    pub events: Vec<abci::Event>,
+    pub codespace: String,
+}
+
+/// The empty result (a tx that never ran), as Go's zero `ExecTxResult` is written.
+impl Default for TxResultJson {
+    fn default() -> Self {
+        TxResultJson {
+            code: 0,
+            data: vec![],
+            log: String::new(),
+            info: String::new(),
+            gas_wanted: "0".into(),
+            gas_used: "0".into(),
+            events: vec![],
+            codespace: String::new(),
+        }
+    }
+}
+
+pub fn exec_result(r: &tendermint_proto::abci::ExecTxResult) -> Result<TxResultJson, RpcError> {
+    Ok(TxResultJson {
+        code: r.code,
+        data: r.data.to_vec(),
+        log: r.log.clone(),
+        info: r.info.clone(),
+        gas_wanted: r.gas_wanted.to_string(),
+        gas_used: r.gas_used.to_string(),
+        events: events(&r.events)?,
+        codespace: r.codespace.clone(),
+    })
 }
 
 pub fn events(list: &[tendermint_proto::abci::Event]) -> Result<Vec<abci::Event>, RpcError> {
@@ -151,18 +190,49 @@ pub fn hash(bytes: &[u8]) -> Result<Hash, RpcError> {
     Hash::from_bytes(tendermint::hash::Algorithm::Sha256, bytes).map_err(|e| internal("hash", e))
 }
 
-/// The `/tx` answer for tx `index` of `b`.
-pub fn tx_response(b: &StoredBlock, index: usize) -> Result<tx::Response, RpcError> {
+/// The `tx` answer (CometBFT's `ResultTx`, without a proof), also each entry of `tx_search`.
+#[derive(Clone, Debug, Serialize)]
+pub struct TxJson {
+    pub hash: Hash,
+    pub height: Height,
+    pub index: u32,
+    pub tx_result: TxResultJson,
+    #[serde(serialize_with = "base64")]
+    pub tx: Vec<u8>,
+}
+
+/// The `tx_search` answer.
+#[derive(Clone, Debug, Serialize)]
+pub struct TxSearchJson {
+    pub txs: Vec<TxJson>,
+    pub total_count: String,
+}
+
+/// The `broadcast_tx_commit` answer.
+#[derive(Clone, Debug, Serialize)]
+pub struct TxCommitJson {
+    pub check_tx: TxResultJson,
+    pub tx_result: TxResultJson,
+    pub hash: Hash,
+    pub height: Height,
+}
+
+/// The `tx` answer for tx `index` of `b`.
+pub fn tx_response(b: &StoredBlock, index: usize) -> Result<TxJson, RpcError> {
     let raw = b.txs.get(index).ok_or_else(|| internal("block", "indexed tx missing"))?;
     let result = b.results.get(index).ok_or_else(|| internal("block", "indexed tx result missing"))?;
-    Ok(tx::Response {
+    Ok(TxJson {
         hash: hash(&tx_hash(raw))?,
         height: Height::try_from(b.height()).map_err(|e| internal("height", e))?,
         index: u32::try_from(index).unwrap_or(u32::MAX),
         tx_result: exec_result(result)?,
         tx: raw.clone(),
-        proof: None,
     })
+}
+
+fn base64<S: serde::Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+    use base64::Engine;
+    s.serialize_str(&base64::engine::general_purpose::STANDARD.encode(bytes))
 }
 
 /// CometBFT's `types.Validator` as the `validators` method writes it. (tendermint-rs's
@@ -222,7 +292,7 @@ pub struct ValidatorsJson {
 #[derive(Clone, Debug, Serialize)]
 pub struct BlockResultsJson {
     pub height: Height,
-    pub txs_results: Option<Vec<ExecTxResult>>,
+    pub txs_results: Option<Vec<TxResultJson>>,
     pub finalize_block_events: Option<Vec<abci::Event>>,
     pub validator_updates: Option<Vec<()>>,
     pub consensus_param_updates: Option<()>,

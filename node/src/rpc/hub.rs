@@ -10,12 +10,10 @@ use std::sync::Arc;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use serde::Serialize;
-use tendermint::abci::response::FinalizeBlock;
-use tendermint::abci::types::ExecTxResult;
 use tendermint::block;
 use tokio::sync::broadcast;
 
-use super::convert::{self, CommitSigner};
+use super::convert::{self, CommitSigner, TxResultJson};
 use super::error::RpcError;
 use crate::app::ChainView;
 use crate::blockstore::StoredBlock;
@@ -41,7 +39,7 @@ pub struct EventFrame {
     pub data_json: String,
     pub events_json: String,
     /// For `Tx` events: the tx hash and its result.
-    pub tx: Option<([u8; 32], Arc<ExecTxResult>)>,
+    pub tx: Option<([u8; 32], Arc<TxResultJson>)>,
 }
 
 /// All events of one committed block.
@@ -61,22 +59,34 @@ pub struct EventHub {
 #[serde(tag = "type", content = "value")]
 enum EventData<'a> {
     #[serde(rename = "tendermint/event/NewBlock")]
-    NewBlock { block: &'a serde_json::Value, block_id: &'a block::Id, result_finalize_block: &'a FinalizeBlock },
+    NewBlock { block: &'a serde_json::Value, block_id: &'a block::Id, result_finalize_block: &'a FinalizeJson },
     #[serde(rename = "tendermint/event/Tx")]
     Tx {
         #[serde(rename = "TxResult")]
-        tx_result: TxResultJson<'a>,
+        tx_result: TxEventJson<'a>,
     },
 }
 
 /// CometBFT's `abci.TxResult` (`index` is left out when 0, as gogoproto's JSON does).
 #[derive(Serialize)]
-struct TxResultJson<'a> {
+struct TxEventJson<'a> {
     height: String,
     #[serde(skip_serializing_if = "is_zero")]
     index: u32,
     tx: String,
-    result: &'a ExecTxResult,
+    result: &'a TxResultJson,
+}
+
+/// `ResponseFinalizeBlock` as the NewBlock event carries it (empty lists left out, as
+/// gogoproto's JSON does; `app_hash` base64).
+#[derive(Serialize)]
+struct FinalizeJson {
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    events: Vec<tendermint::abci::Event>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tx_results: Vec<TxResultJson>,
+    validator_updates: Vec<()>,
+    app_hash: String,
 }
 
 fn is_zero(i: &u32) -> bool {
@@ -101,14 +111,13 @@ pub fn block_events(b: &StoredBlock, signer: &CommitSigner) -> Result<BlockEvent
     let height = b.height();
     let block = convert::block_json(b, signer)?;
     let block_id = convert::block_id(b)?;
-    let results: Vec<ExecTxResult> = b.results.iter().map(convert::exec_result).collect::<Result<_, _>>()?;
+    let results: Vec<TxResultJson> = b.results.iter().map(convert::exec_result).collect::<Result<_, _>>()?;
     let block_events = convert::events(&b.events)?;
-    let finalize = FinalizeBlock {
+    let finalize = FinalizeJson {
         events: block_events.clone(),
         tx_results: results.clone(),
         validator_updates: vec![],
-        consensus_param_updates: None,
-        app_hash: convert::app_hash(&b.app_hash)?,
+        app_hash: B64.encode(&b.app_hash),
     };
     let mut attrs = BTreeMap::from([("tm.event".to_string(), vec!["NewBlock".to_string()])]);
     add_events(&mut attrs, &block_events);
@@ -128,7 +137,7 @@ pub fn block_events(b: &StoredBlock, signer: &CommitSigner) -> Result<BlockEvent
         ]);
         add_events(&mut attrs, &result.events);
         let data = EventData::Tx {
-            tx_result: TxResultJson {
+            tx_result: TxEventJson {
                 height: height.to_string(),
                 index: u32::try_from(i).unwrap_or(u32::MAX),
                 tx: B64.encode(raw),

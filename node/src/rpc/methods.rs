@@ -13,7 +13,7 @@ use tendermint::abci::response::Info;
 use tendermint::block::Height;
 use tendermint::node;
 use tendermint_rpc::endpoint::status::SyncInfo;
-use tendermint_rpc::endpoint::{abci_info, abci_query, broadcast, tx_search};
+use tendermint_rpc::endpoint::{abci_info, abci_query, broadcast};
 
 use super::convert::{self, BlockResponseJson, BlockchainJson, ValidatorInfoJson, ValidatorJson, ValidatorsJson};
 use super::error::RpcError;
@@ -333,17 +333,18 @@ async fn broadcast_commit(ctx: &RpcContext, tx: Vec<u8>) -> Result<String, RpcEr
     // Listen before broadcasting so the including block cannot be missed.
     let mut blocks = ctx.hub.subscribe();
     let out = check(ctx, tx).await?;
-    let check_tx = tendermint::abci::response::CheckTx {
-        code: out.code.into(),
-        data: out.data.clone().into(),
+    let check_tx = convert::TxResultJson {
+        code: out.code,
+        data: out.data.clone(),
         log: out.log.clone(),
-        gas_wanted: i64::try_from(out.gas_wanted).unwrap_or(i64::MAX),
-        gas_used: i64::try_from(out.gas_used).unwrap_or(i64::MAX),
+        info: String::new(),
+        gas_wanted: out.gas_wanted.to_string(),
+        gas_used: out.gas_used.to_string(),
+        events: convert::events(&out.events)?,
         codespace: out.codespace.clone(),
-        ..Default::default()
     };
     if !out.is_ok() {
-        return json(&broadcast::tx_commit::Response {
+        return json(&convert::TxCommitJson {
             check_tx,
             tx_result: Default::default(),
             hash,
@@ -381,7 +382,7 @@ async fn broadcast_commit(ctx: &RpcContext, tx: Vec<u8>) -> Result<String, RpcEr
     let (tx_result, h) = tokio::time::timeout(timeout, wait)
         .await
         .map_err(|_| RpcError::internal("timed out waiting for tx to be included in a block"))??;
-    json(&broadcast::tx_commit::Response { check_tx, tx_result, hash, height: height(h)? })
+    json(&convert::TxCommitJson { check_tx, tx_result, hash, height: height(h)? })
 }
 
 async fn tx(ctx: &RpcContext, hash: Vec<u8>) -> Result<String, RpcError> {
@@ -435,7 +436,7 @@ async fn tx_search(ctx: &RpcContext, args: &Args) -> Result<String, RpcError> {
                 txs.push(convert::tx_response(b, i as usize)?);
             }
         }
-        Ok(tx_search::Response { txs, total_count: u32::try_from(total).unwrap_or(u32::MAX) })
+        Ok(convert::TxSearchJson { txs, total_count: total.to_string() })
     })
     .await?;
     json(&response)

@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use tendermint_rpc::query::{EventType, Operand, Operation, Query};
+use tendermint_rpc::query::{Operand, Operation, Query};
 
 use super::error::RpcError;
 
@@ -18,7 +18,45 @@ pub const MAX_QUERY_LEN: usize = 512;
 pub struct Subscription {
     /// The text the client sent (echoed in every event, and what `unsubscribe` names).
     pub text: String,
+    /// Every `tm.event = '...'` condition (CometBFT accepts it more than once, e.g. CosmJS's
+    /// `subscribeTx("tm.event='Tx' AND ...")` sends `tm.event='Tx' AND tm.event='Tx' AND ...`;
+    /// tendermint-rpc's parser accepts it once).
+    event_types: Vec<String>,
+    /// The other conditions.
     query: Query,
+}
+
+/// Splits a query on the keyword `AND` outside quotes.
+fn split_and(q: &str) -> Vec<&str> {
+    let mut parts = Vec::new();
+    let (mut start, mut quoted) = (0, false);
+    for (i, c) in q.char_indices() {
+        if c == '\'' {
+            quoted = !quoted;
+        } else if !quoted
+            && c.is_whitespace()
+            && q[i..].len() > 4
+            && q.get(i + 1..i + 4).is_some_and(|w| w.eq_ignore_ascii_case("AND"))
+            && q[i + 4..].starts_with(char::is_whitespace)
+        {
+            parts.push(&q[start..i]);
+            start = i + 4;
+        }
+    }
+    parts.push(&q[start..]);
+    parts
+}
+
+fn parse_query(text: &str) -> Result<Query, RpcError> {
+    text.parse().map_err(|e: tendermint_rpc::Error| {
+        let detail = e.detail().to_string();
+        let detail = detail.trim_start_matches("invalid params error: ");
+        RpcError::invalid_params(if detail.starts_with("failed to parse query") {
+            detail.to_string()
+        } else {
+            format!("failed to parse query: {detail}")
+        })
+    })
 }
 
 impl Subscription {
@@ -29,33 +67,50 @@ impl Subscription {
         if text.trim().is_empty() {
             return Err(RpcError::invalid_params("failed to parse query: the query is empty"));
         }
-        let query: Query = text.parse().map_err(|e: tendermint_rpc::Error| {
-            let detail = e.detail().to_string();
-            let detail = detail.trim_start_matches("invalid params error: ");
-            RpcError::invalid_params(if detail.starts_with("failed to parse query") {
-                detail.to_string()
-            } else {
-                format!("failed to parse query: {detail}")
-            })
-        })?;
-        Ok(Subscription { text: text.to_string(), query })
+        let mut event_types = Vec::new();
+        let mut rest = Vec::new();
+        for term in split_and(text).into_iter().map(str::trim) {
+            let is_event_type =
+                term.trim_start().strip_prefix("tm.event").is_some_and(|r| r.trim_start().starts_with('='));
+            if !is_event_type {
+                rest.push(term);
+                continue;
+            }
+            match parse_query(term)? {
+                Query { event_type: Some(t), conditions } if conditions.is_empty() => event_types.push(t.to_string()),
+                Query { event_type: None, conditions } => {
+                    for c in conditions {
+                        match c.operation {
+                            Operation::Eq(Operand::String(v)) if c.key == "tm.event" => event_types.push(v),
+                            _ => return Err(RpcError::invalid_params(format!("failed to parse query: {term:?}"))),
+                        }
+                    }
+                }
+                _ => return Err(RpcError::invalid_params(format!("failed to parse query: {term:?}"))),
+            }
+        }
+        let query = if rest.is_empty() { Query::default() } else { parse_query(&rest.join(" AND "))? };
+        event_types.sort();
+        event_types.dedup();
+        Ok(Subscription { text: text.to_string(), event_types, query })
     }
 
     /// Whether two queries are the same (ignoring spacing), as `unsubscribe` compares them.
     pub fn same_as(&self, other: &Subscription) -> bool {
-        self.query.to_string() == other.query.to_string()
+        self.event_types == other.event_types && self.query.to_string() == other.query.to_string()
     }
 
     /// Whether an event with these attributes matches.
     pub fn matches(&self, attrs: &BTreeMap<String, Vec<String>>) -> bool {
-        if let Some(t) = &self.query.event_type {
-            let want = match t {
-                EventType::NewBlock => "NewBlock",
-                EventType::Tx => "Tx",
-            };
-            if !attrs.get("tm.event").is_some_and(|v| v.iter().any(|e| e == want)) {
-                return false;
-            }
+        let kinds = attrs.get("tm.event");
+        let has = |want: &str| kinds.is_some_and(|v| v.iter().any(|e| e == want));
+        if !self.event_types.iter().all(|t| has(t)) {
+            return false;
+        }
+        if let Some(t) = &self.query.event_type
+            && !has(&t.to_string())
+        {
+            return false;
         }
         self.query.conditions.iter().all(|c| {
             let Some(values) = attrs.get(&c.key) else { return false };
@@ -140,6 +195,8 @@ mod tests {
         ]);
         let yes = |q: &str| Subscription::parse(q).unwrap().matches(&tx);
         assert!(yes("tm.event='Tx'"));
+        assert!(yes("tm.event='Tx' AND tm.event = 'Tx' AND message.sender='lease1a'"), "CosmJS repeats tm.event");
+        assert!(!yes("tm.event='Tx' AND tm.event='NewBlock'"));
         assert!(yes("tm.event = 'Tx' AND wasm.action = 'transfer'"));
         assert!(yes("tm.event='Tx' AND tx.height>11 AND tx.height<=12 AND message.sender EXISTS"));
         assert!(yes("wasm.action CONTAINS 'bid'"));
@@ -151,15 +208,7 @@ mod tests {
 
     #[test]
     fn refuses_bad_queries() {
-        for q in [
-            "",
-            "tm.event=",
-            "tm.event='Tx' AND",
-            "tm.event='Tx' AND tm.event='NewBlock'",
-            "a.b = unquoted",
-            "é",
-            &"x".repeat(600),
-        ] {
+        for q in ["", "tm.event=", "tm.event='Tx' AND", "tm.event=5", "a.b = unquoted", "é", &"x".repeat(600)] {
             let e = Subscription::parse(q).unwrap_err();
             assert_eq!(e.code, RpcError::INVALID_PARAMS, "{q}");
         }

@@ -255,7 +255,8 @@ async fn forward_events(
     }
 }
 
-/// Writes queued messages and pings; on the close signal sends a close frame with the reason.
+/// Writes queued messages and pings; when the connection is stopping (or nothing more can be
+/// queued) sends a close frame with the reason.
 async fn write_loop(
     mut sink: futures::stream::SplitSink<WebSocket, Message>,
     mut rx: mpsc::Receiver<Message>,
@@ -265,23 +266,13 @@ async fn write_loop(
     let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + PING_PERIOD, PING_PERIOD);
     loop {
         let msg = tokio::select! {
-            _ = closing.changed() => {
-                let reason = closing.borrow().clone().unwrap_or_default();
-                if !reason.is_empty() {
-                    tracing::info!(%reason, "rpc websocket client dropped");
-                }
-                let frame = CloseFrame {
-                    code: if reason.is_empty() { 1000 } else { 1008 },
-                    reason: Utf8Bytes::from(reason.chars().take(120).collect::<String>()),
-                };
-                let _ = tokio::time::timeout(Duration::from_secs(1), sink.send(Message::Close(Some(frame)))).await;
-                return;
-            }
-            _ = ping.tick() => Message::Ping(Default::default()),
+            biased;
+            _ = closing.changed() => break,
             m = rx.recv() => match m {
                 Some(m) => m,
-                None => return,
+                None => break,
             },
+            _ = ping.tick() => Message::Ping(Default::default()),
         };
         match tokio::time::timeout(WRITE_WAIT, sink.send(msg)).await {
             Ok(Ok(())) => {}
@@ -295,4 +286,13 @@ async fn write_loop(
             }
         }
     }
+    let reason = closing.borrow().clone().unwrap_or_default();
+    if !reason.is_empty() {
+        tracing::info!(%reason, "rpc websocket client dropped");
+    }
+    let frame = CloseFrame {
+        code: if reason.is_empty() { 1000 } else { 1008 },
+        reason: Utf8Bytes::from(reason.chars().take(120).collect::<String>()),
+    };
+    let _ = tokio::time::timeout(Duration::from_secs(1), sink.send(Message::Close(Some(frame)))).await;
 }

@@ -313,6 +313,11 @@ async fn broadcasts_txs_and_finds_them_by_hash_sender_and_wasm_attributes() {
             .all(|a| a["key"].is_string() && a["value"].is_string() && a["index"] == true)
     );
     assert_eq!(v["result"]["index"], 0, "index is a JSON number");
+    // `data` is base64 (CosmJS decodes it as TxMsgData), gas amounts are strings.
+    let data = B64.decode(v["result"]["tx_result"]["data"].as_str().expect("data is a base64 string")).unwrap();
+    let msg_data = cosmos_sdk_proto::cosmos::base::abci::v1beta1::TxMsgData::decode(data.as_slice()).unwrap();
+    assert_eq!(msg_data.msg_responses[0].type_url, "/cosmos.bank.v1beta1.MsgSendResponse");
+    assert_non_empty_str(&v["result"]["tx_result"]["gas_used"], "gas_used");
     assert_non_empty_str(&v["result"]["height"], "height");
     let get = http(addr, "GET", &format!("/tx?hash=0x{}", sha256_hex(&tx1)), b"").await;
     assert_eq!(get.status, 200, "{}", get.body);
@@ -428,6 +433,7 @@ async fn websocket_subscriptions_deliver_new_blocks_and_txs() {
     let tx_result = &ev["result"]["data"]["value"]["TxResult"];
     assert_eq!(tx_result["tx"], b64(&mine));
     assert_eq!(tx_result["result"]["code"], 0);
+    assert!(tx_result["result"]["data"].is_string(), "data is base64: {tx_result}");
     assert_non_empty_str(&tx_result["height"], "height");
     assert_eq!(ev["result"]["events"]["tx.hash"], json!([sha256_hex(&mine)]));
     assert_eq!(ev["result"]["events"]["tm.event"], json!(["Tx"]));
