@@ -195,3 +195,21 @@ impl DevNode {
         server
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rpc_takes_a_free_port_only_beside_a_free_grpc_port_and_a_default_rpc_address() {
+        let grpc: SocketAddr = "127.0.0.1:40123".parse().unwrap();
+        let mut config = NodeConfig::default();
+        assert_eq!(rpc_address(&config, "127.0.0.1:9090".parse().unwrap()), "127.0.0.1:26657");
+        config.grpc.address = "127.0.0.1:0".into();
+        assert_eq!(rpc_address(&config, grpc), "127.0.0.1:0");
+        config.rpc.address = "127.0.0.1:26657".into();
+        assert_eq!(rpc_address(&config, grpc), "127.0.0.1:0", "the default, even when written out");
+        config.rpc.address = "0.0.0.0:36657".into();
+        assert_eq!(rpc_address(&config, grpc), "0.0.0.0:36657", "an address of its own is kept");
+    }
+}
