@@ -42,18 +42,6 @@ pub fn marketplace(view: &ChainView) -> Result<Option<Marketplace>, NodeError> {
     })
 }
 
-/// Where the JSON-RPC listens: `config.rpc.address`, except that a node whose gRPC took a free
-/// port (`:0`, as in-process test nodes do) while the RPC address is left at its default also
-/// takes a free port, so such nodes can run side by side.
-fn rpc_address(config: &NodeConfig, grpc_addr: SocketAddr) -> String {
-    let grpc_free_port = config.grpc.address.ends_with(":0") && grpc_addr.port() != 0;
-    if grpc_free_port && config.rpc == crate::config::RpcConfig::default() {
-        format!("{}:0", grpc_addr.ip())
-    } else {
-        config.rpc.address.clone()
-    }
-}
-
 /// A running dev node.
 pub struct DevNode {
     pub grpc_addr: SocketAddr,
@@ -70,10 +58,7 @@ pub struct DevNode {
 /// Opens the app in `home` (applying the genesis on first start), starts the block producer
 /// thread, the gRPC server and the JSON-RPC server. Must be called inside a tokio runtime.
 pub async fn start_dev(home: &Home, config: &NodeConfig) -> Result<DevNode, NodeError> {
-    let min_gas_price = match config.minimum_gas_prices.trim() {
-        "" => None,
-        p => Some(p.parse().map_err(|e| NodeError::Config(format!("minimum_gas_prices: {e}")))?),
-    };
+    let min_gas_price = config.min_gas_price()?;
     let genesis_bytes = std::fs::read(home.genesis_file())
         .map_err(|e| NodeError::Config(format!("{}: {e} (run `leaseholdd init`)", home.genesis_file().display())))?;
     let genesis = Genesis::from_json(&genesis_bytes).map_err(NodeError::Genesis)?;
@@ -124,7 +109,7 @@ pub async fn start_dev(home: &Home, config: &NodeConfig) -> Result<DevNode, Node
         .await
         .map_err(|e| NodeError::Config(format!("gRPC address {}: {e}", config.grpc.address)))?;
     let grpc_addr = listener.local_addr()?;
-    let rpc_listener = tokio::net::TcpListener::bind(rpc_address(config, grpc_addr))
+    let rpc_listener = tokio::net::TcpListener::bind(&config.rpc.address)
         .await
         .map_err(|e| NodeError::Config(format!("RPC address {}: {e}", config.rpc.address)))?;
     let broadcaster: Arc<dyn crate::query::TxBroadcaster> = Arc::new(handle);
@@ -193,23 +178,5 @@ impl DevNode {
         producer?;
         rpc?;
         server
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn rpc_takes_a_free_port_only_beside_a_free_grpc_port_and_a_default_rpc_address() {
-        let grpc: SocketAddr = "127.0.0.1:40123".parse().unwrap();
-        let mut config = NodeConfig::default();
-        assert_eq!(rpc_address(&config, "127.0.0.1:9090".parse().unwrap()), "127.0.0.1:26657");
-        config.grpc.address = "127.0.0.1:0".into();
-        assert_eq!(rpc_address(&config, grpc), "127.0.0.1:0");
-        config.rpc.address = "127.0.0.1:26657".into();
-        assert_eq!(rpc_address(&config, grpc), "127.0.0.1:0", "the default, even when written out");
-        config.rpc.address = "0.0.0.0:36657".into();
-        assert_eq!(rpc_address(&config, grpc), "0.0.0.0:36657", "an address of its own is kept");
     }
 }

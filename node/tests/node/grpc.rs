@@ -46,6 +46,7 @@ pub(crate) async fn start(dir: &std::path::Path) -> DevNode {
     write_validator_key(&home.validator_key_file()).unwrap();
     let mut config = NodeConfig::default();
     config.grpc.address = "127.0.0.1:0".into();
+    config.rpc.address = "127.0.0.1:0".into();
     config.dev.block_interval_ms = 100;
     start_dev(&home, &config).await.expect("dev node starts")
 }
