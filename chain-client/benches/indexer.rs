@@ -108,6 +108,7 @@ async fn run() {
     write_validator_key(&home.validator_key_file()).expect("validator key");
     let mut config = NodeConfig::default();
     config.grpc.address = "127.0.0.1:0".into();
+    config.rpc.address = "127.0.0.1:0".into();
     config.dev.block_interval_ms = 100;
     config.dev.mempool_size = 50_000;
     let node = start_dev(&home, &config).await.expect("dev node");

@@ -13,7 +13,6 @@
 //!
 //! `cargo test -p leasehold-client --test cli -- --nocapture` shows the timing tables.
 
-
 use std::time::Instant;
 
 use crate::common::*;

@@ -75,6 +75,7 @@ impl TestChain {
         write_validator_key(&home.validator_key_file()).expect("validator key");
         let mut config = NodeConfig::default();
         config.grpc.address = "127.0.0.1:0".into();
+        config.rpc.address = "127.0.0.1:0".into();
         config.dev.block_interval_ms = BLOCK_INTERVAL_MS;
         let node = start_dev(&home, &config).await.expect("dev node starts");
         let contracts = marketplace(&node.view).expect("marketplace").expect("marketplace deployed at genesis");
