@@ -129,9 +129,15 @@ fn txs_event(view: &ChainView, req: GetTxsEventRequest) -> Result<GetTxsEventRes
     }
     let mut txs = Vec::new();
     let mut responses = Vec::new();
+    // Matches come in block order: read each block once, not once per tx.
+    let mut block: Option<StoredBlock> = None;
     for (height, index) in found.into_iter().skip(skip as usize).take(limit as usize) {
-        let block = view.block(height).map_err(internal)?.ok_or_else(|| Status::internal("indexed block missing"))?;
-        if let Some(r) = tx_response(&block, index as usize) {
+        if block.as_ref().is_none_or(|b| b.height() != height) {
+            let read = view.block(height).map_err(internal)?;
+            block = Some(read.ok_or_else(|| Status::internal("indexed block missing"))?);
+        }
+        let Some(block) = block.as_ref() else { continue };
+        if let Some(r) = tx_response(block, index as usize) {
             txs.push(decode_stored_tx(&block.txs[index as usize]));
             responses.push(r);
         }
