@@ -54,7 +54,7 @@ cli: ## Build the CLI only (target/debug/leasehold)
 reset: ## Delete the dev chain in NODE_HOME (the next `make run` starts from genesis)
 	rm -rf '$(NODE_HOME)'
 
-test: ## Build the wasm artifacts (the VM tests load artifacts/), then cargo test the workspace
+test: ## Build the wasm artifacts, cargo test the workspace, compile the TypeScript clients, run the CosmJS test
 	$(call header,wasm artifacts)
 	$(MAKE) wasm
 	$(call header,cargo test --workspace)
