@@ -112,7 +112,11 @@ pub fn run_ante(
         // Simulations carry empty signatures; the signed tx carries 64 bytes per signer more.
         let signed = tx.signatures.iter().filter(|s| !s.is_empty()).count();
         let missing = tx.signers.len().saturating_sub(signed) as u64;
-        charge(meter, missing.saturating_mul(SIGNATURE_BYTES).saturating_mul(p.limits.tx_size_cost_per_byte), "txSize")?;
+        charge(
+            meter,
+            missing.saturating_mul(SIGNATURE_BYTES).saturating_mul(p.limits.tx_size_cost_per_byte),
+            "txSize",
+        )?;
     }
 
     validate_coins(&tx.fee).map_err(|e| TxError::InvalidCoins(e.to_string()))?;

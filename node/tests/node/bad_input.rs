@@ -2,7 +2,6 @@
 //! mempool as they were (or, for failures while executing messages, keeping only the fee and
 //! the sequence increment), and never stopping the node.
 
-
 use crate::common::*;
 use cosmos_sdk_proto::Any;
 use cosmos_sdk_proto::cosmos::base::v1beta1::Coin as ProtoCoin;

@@ -1,7 +1,6 @@
 //! Bank transfers through signed transactions: exact balances (fees included), account
 //! creation for new recipients, sequences, events and the result data.
 
-
 use crate::common::*;
 use cosmos_sdk_proto::cosmos::bank::v1beta1::MsgSendResponse;
 use cosmos_sdk_proto::cosmos::base::abci::v1beta1::TxMsgData;

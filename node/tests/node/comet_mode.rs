@@ -10,7 +10,8 @@ use leasehold_node::config::{Home, NodeConfig};
 use leasehold_node::devnet::DEV_ACCOUNTS;
 use tonic::transport::Channel;
 
-use crate::grpc::{signed_send, start};
+use crate::common::start_dev_node as start;
+use crate::grpc::signed_send;
 
 async fn broadcast(
     grpc: std::net::SocketAddr,

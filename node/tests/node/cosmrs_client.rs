@@ -29,8 +29,8 @@ use prost::Message;
 use tonic::transport::Channel;
 
 use crate::common::market::{cpu_group, manifest_hash};
+use crate::common::start_dev_node as start;
 use crate::common::{artifact, key_from_mnemonic};
-use crate::grpc::start;
 
 /// One signer as a cosmrs program keeps it.
 struct Wallet {

@@ -27,29 +27,12 @@ use cosmos_sdk_proto::cosmwasm::wasm::v1::{
     QueryCodeRequest, QueryCodesRequest, QueryContractInfoRequest, QueryContractsByCodeRequest,
     QueryRawContractStateRequest, QuerySmartContractStateRequest, query_client::QueryClient as WasmClient,
 };
-use leasehold_node::config::{Home, NodeConfig, write_validator_key};
-use leasehold_node::devnet::{DEV_ACCOUNTS, DEV_CHAIN_ID, dev_genesis};
-use leasehold_node::node::{DevNode, start_dev};
+use leasehold_node::devnet::{DEV_ACCOUNTS, DEV_CHAIN_ID};
 use prost::Message;
 use tonic::Code;
 use tonic::transport::Channel;
 
-fn artifacts() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../artifacts")
-}
-
-pub(crate) async fn start(dir: &std::path::Path) -> DevNode {
-    let home = Home(dir.to_path_buf());
-    std::fs::create_dir_all(home.config_dir()).unwrap();
-    let genesis = dev_genesis(&artifacts(), DEV_CHAIN_ID, "2026-01-01T00:00:00Z").expect("dev genesis (run make wasm)");
-    std::fs::write(home.genesis_file(), serde_json::to_vec(&genesis).unwrap()).unwrap();
-    write_validator_key(&home.validator_key_file()).unwrap();
-    let mut config = NodeConfig::default();
-    config.grpc.address = "127.0.0.1:0".into();
-    config.rpc.address = "127.0.0.1:0".into();
-    config.dev.block_interval_ms = 100;
-    start_dev(&home, &config).await.expect("dev node starts")
-}
+use crate::common::{artifacts, start_dev_node};
 
 /// A signed MsgSend from dev account `from` (SIGN_MODE_DIRECT).
 pub(crate) fn signed_send(from: usize, to: &str, amount: u128, account_number: u64, sequence: u64) -> Vec<u8> {
@@ -95,7 +78,7 @@ pub(crate) fn signed_send(from: usize, to: &str, amount: u128, account_number: u
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_listed_grpc_service_answers_over_a_socket() {
     let dir = tempfile::tempdir().unwrap();
-    let node = start(dir.path()).await;
+    let node = start_dev_node(dir.path()).await;
     let channel = Channel::from_shared(format!("http://{}", node.grpc_addr)).unwrap().connect().await.unwrap();
     let admin = DEV_ACCOUNTS[0].address();
     let tenant = DEV_ACCOUNTS[1].address();

@@ -3,7 +3,6 @@
 //! micro-unit (fees, the 2 % `ulease` take to the community pool) and cross-checked with the
 //! escrow's own queries.
 
-
 use crate::common::market::{cpu_group, manifest_hash, price, register};
 use crate::common::*;
 use cosmwasm_std::{Decimal256, Uint256};

@@ -1,7 +1,6 @@
 //! Stopping a node and reopening its data directory: same height and app hash, committed txs
 //! and state still there, and the chain continues exactly as a node that never stopped.
 
-
 use crate::common::market::{cpu_group, manifest_hash, register};
 use crate::common::*;
 use leasehold_types::ids::DeploymentId;

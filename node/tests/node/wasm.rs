@@ -2,7 +2,6 @@
 //! code), instantiate and instantiate2 addresses as wasmd derives them, execute and query of
 //! the marketplace, migrate, admin changes, and the events CosmJS reads.
 
-
 use crate::common::market::{cpu_group, manifest_hash, register};
 use crate::common::*;
 use cosmos_sdk_proto::cosmos::base::abci::v1beta1::TxMsgData;

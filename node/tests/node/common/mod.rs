@@ -369,6 +369,22 @@ impl Default for TestNode {
     }
 }
 
+/// A dev node (`start_dev`: producer, gRPC, JSON-RPC) in a temp home, gRPC and RPC on free
+/// ports, a block every 100 ms.
+pub async fn start_dev_node(dir: &Path) -> leasehold_node::node::DevNode {
+    use leasehold_node::config::{Home, NodeConfig, write_validator_key};
+    let home = Home(dir.to_path_buf());
+    std::fs::create_dir_all(home.config_dir()).expect("config dir");
+    let genesis = dev_genesis(&artifacts(), DEV_CHAIN_ID, "2026-01-01T00:00:00Z").expect("dev genesis (run make wasm)");
+    std::fs::write(home.genesis_file(), serde_json::to_vec(&genesis).expect("genesis json")).expect("genesis");
+    write_validator_key(&home.validator_key_file()).expect("validator key");
+    let mut config = NodeConfig::default();
+    config.grpc.address = "127.0.0.1:0".into();
+    config.rpc.address = "127.0.0.1:0".into();
+    config.dev.block_interval_ms = 100;
+    leasehold_node::node::start_dev(&home, &config).await.expect("dev node starts")
+}
+
 /// The dev genesis (contracts from `artifacts/`).
 pub fn genesis() -> Genesis {
     dev_genesis(&artifacts(), DEV_CHAIN_ID, GENESIS_TIME).expect("dev genesis")

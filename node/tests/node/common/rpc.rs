@@ -9,10 +9,7 @@ use std::time::Duration;
 
 use futures::{SinkExt, StreamExt};
 use leasehold_node::app::exec::TxOutcome;
-use leasehold_node::config::{Home, NodeConfig, write_validator_key};
-use leasehold_node::devnet::{DEV_CHAIN_ID, dev_genesis};
 use leasehold_node::error::NodeError;
-use leasehold_node::node::{DevNode, start_dev};
 use leasehold_node::query::{NodeInfo, Services, TxBroadcaster, router};
 use leasehold_node::rpc::{Limits, RpcServer, RpcSetup};
 use serde_json::{Value, json};
@@ -20,21 +17,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::common::{TestNode, artifacts, genesis, validator};
+use crate::common::{TestNode, genesis, validator};
 
-/// A dev node (`start_dev`) in a temp home, gRPC and RPC on free ports, a block every 100 ms.
-pub async fn start_node(dir: &std::path::Path) -> DevNode {
-    let home = Home(dir.to_path_buf());
-    std::fs::create_dir_all(home.config_dir()).unwrap();
-    let genesis = dev_genesis(&artifacts(), DEV_CHAIN_ID, "2026-01-01T00:00:00Z").expect("dev genesis (run make wasm)");
-    std::fs::write(home.genesis_file(), serde_json::to_vec(&genesis).unwrap()).unwrap();
-    write_validator_key(&home.validator_key_file()).unwrap();
-    let mut config = NodeConfig::default();
-    config.grpc.address = "127.0.0.1:0".into();
-    config.rpc.address = "127.0.0.1:0".into();
-    config.dev.block_interval_ms = 100;
-    start_dev(&home, &config).await.expect("dev node starts")
-}
+pub use crate::common::start_dev_node as start_node;
 
 /// An HTTP answer: status, content type, body.
 #[derive(Debug)]
