@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
-use leasehold_client::cli::args::{Cli, Command};
+use leasehold_client::cli::args::{Cli, Command, ProviderCmd};
 use leasehold_client::cli::commands;
 
 fn main() -> ExitCode {
@@ -16,7 +16,13 @@ fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     let verbose = cli.global.verbose;
-    let filter = if verbose { "leasehold_client=debug,info" } else { "warn" };
+    // Long-running services log what they decide; one-shot commands only warnings.
+    let service = matches!(cli.command, Command::Provider(ProviderCmd::Run { .. }));
+    let filter = match (verbose, service) {
+        (true, _) => "leasehold_client=debug,info",
+        (false, true) => "leasehold_client=info,warn",
+        (false, false) => "warn",
+    };
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| filter.into()))
         .with_writer(std::io::stderr)

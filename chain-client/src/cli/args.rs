@@ -313,6 +313,16 @@ pub enum ProviderCmd {
     /// Show a provider
     #[command(after_help = "Example: leasehold provider get lease10m98lmw8taxwaqfucpxwkdedwtqgunppg3fa5a")]
     Get { owner: Option<String> },
+    /// Run the bid engine: register/update from the config, bid on the open orders the inventory
+    /// fits, track bids and leases, withdraw earnings (runs until Ctrl-C)
+    #[command(
+        after_help = "Example: leasehold provider run --config examples/providers/h100.yaml --keyring-backend test\n\nThe config format is described in docs/provider.md. `--from` overrides the config's `key`."
+    )]
+    Run {
+        /// Engine config (YAML): key, host URI, attributes, inventory, pricing, bidding
+        #[arg(long)]
+        config: PathBuf,
+    },
 }
 
 #[derive(Args, Debug)]

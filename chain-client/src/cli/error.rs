@@ -34,3 +34,14 @@ impl CliError {
         }
     }
 }
+
+impl From<crate::bidengine::EngineError> for CliError {
+    fn from(e: crate::bidengine::EngineError) -> Self {
+        use crate::bidengine::EngineError;
+        match e {
+            EngineError::Config(c) => CliError::Usage(c.to_string()),
+            EngineError::Chain(c) => CliError::Client(c),
+            other => CliError::Other(other.to_string()),
+        }
+    }
+}

@@ -127,8 +127,8 @@ mod groups;
 mod manifest;
 mod model;
 mod parse;
-mod quantity;
-mod yaml;
+pub(crate) mod quantity;
+pub(crate) mod yaml;
 
 pub use error::{Location, SdlError, SdlErrorKind};
 pub use model::{Sdl, SdlVersion};

@@ -3,7 +3,8 @@
 use leasehold_types::market;
 use leasehold_types::provider::{self, Provider, ProviderInfo};
 
-use crate::cli::args::{AuditCmd, BidCmd, ProviderArgs, ProviderCmd};
+use crate::bidengine::{BidEngine, EngineConfig};
+use crate::cli::args::{AuditCmd, BidCmd, GlobalArgs, ProviderArgs, ProviderCmd};
 use crate::cli::context::Ctx;
 use crate::cli::error::CliError;
 use crate::cli::parse;
@@ -42,7 +43,52 @@ pub async fn provider(ctx: &Ctx, cmd: ProviderCmd) -> Result<(), CliError> {
             ctx.out.print(&p, || serde_json::to_string_pretty(&p).unwrap_or_default());
             Ok(())
         }
+        ProviderCmd::Run { config } => run_engine(ctx, &config).await,
     }
+}
+
+/// `provider run`: the bid engine until Ctrl-C or SIGTERM.
+async fn run_engine(ctx: &Ctx, path: &std::path::Path) -> Result<(), CliError> {
+    let config = EngineConfig::load(path).map_err(|e| CliError::usage(e.to_string()))?;
+    // The config names the key; `--from` overrides it.
+    let key = ctx.global.from.clone().unwrap_or_else(|| config.key.clone());
+    let key_ctx = Ctx::new(GlobalArgs { from: Some(key), ..ctx.global.clone() })?;
+    let signer = key_ctx.signer()?;
+    let client = ctx.connect().await?;
+    let mp = ctx.marketplace(&client).await?;
+    eprintln!(
+        "bid engine for {} on {} ({}), market {}; state in {}",
+        signer.address(),
+        client.chain_id(),
+        ctx.node(),
+        mp.market.address,
+        config.state_dir.display()
+    );
+    let engine = BidEngine::start(client, mp, signer, config).await?;
+    eprintln!("watching open orders (Ctrl-C stops; bids and leases stay on chain)");
+    engine.run(shutdown_signal()).await?;
+    Ok(())
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = ctrl_c => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => ctrl_c.await,
+        }
+    }
+    #[cfg(not(unix))]
+    ctrl_c.await;
 }
 
 pub async fn bid(ctx: &Ctx, cmd: BidCmd) -> Result<(), CliError> {
