@@ -122,6 +122,11 @@ pub enum Command {
     /// Indexer: follow the chain into SQLite or PostgreSQL, and query it
     #[command(subcommand)]
     Index(crate::cli::commands::index::IndexCmd),
+    /// Tenant walkthrough against a running market (`make run`): deploy, bids, lease, payments, top-up, close
+    #[command(
+        after_help = "Example: leasehold demo --keyring-backend test --keyring-dir .leasehold/keyring\n\nStart the market first (`make run`, then `make demo` in a second terminal). Signs as --from, or `tenant`."
+    )]
+    Demo(crate::cli::commands::demo::DemoArgs),
     /// Print shell completions, e.g. `leasehold completions bash > /etc/bash_completion.d/leasehold`
     #[command(after_help = "Example: leasehold completions zsh > ~/.zfunc/_leasehold")]
     Completions {

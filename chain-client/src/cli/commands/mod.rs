@@ -1,6 +1,7 @@
 //! One module per command group; [`run`] dispatches.
 
 mod chain;
+pub mod demo;
 pub mod index;
 mod keys;
 mod market;
@@ -28,6 +29,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Bank(c) => chain::bank(&ctx, c).await,
         Command::Query(c) => chain::query(&ctx, c).await,
         Command::Index(c) => index::run(&ctx, c).await,
+        Command::Demo(a) => demo::run(&ctx, a).await,
         Command::Config(ConfigCmd::Show) => {
             let effective = ctx.effective_config()?;
             ctx.out.print(&effective, || {
