@@ -33,6 +33,8 @@ pub enum SkipReason {
     Expiring { expires_at: u64 },
     /// The provider created the deployment itself.
     OwnOrder,
+    /// This engine's bid on the order timed out and was closed; it does not bid again.
+    BidTimedOut { closed_at: u64 },
 }
 
 impl SkipReason {
@@ -56,6 +58,7 @@ impl SkipReason {
             SkipReason::OrderFull { .. } => "order_full",
             SkipReason::Expiring { .. } => "expiring",
             SkipReason::OwnOrder => "own_order",
+            SkipReason::BidTimedOut { .. } => "bid_timed_out",
         }
     }
 }
@@ -80,6 +83,9 @@ impl fmt::Display for SkipReason {
             SkipReason::OrderFull { max } => write!(f, "the order already has the maximum of {max} open bids"),
             SkipReason::Expiring { expires_at } => write!(f, "the order expires at height {expires_at}"),
             SkipReason::OwnOrder => write!(f, "the provider's own deployment"),
+            SkipReason::BidTimedOut { closed_at } => {
+                write!(f, "this provider's bid timed out and was closed at height {closed_at}")
+            }
         }
     }
 }

@@ -404,11 +404,13 @@ impl BidEngine {
                 self.market.market.query(&self.client, &market::QueryMsg::Bid { id: tracked.id.clone() }).await?;
             if bid.state == BidState::Active {
                 let lease_key = bid.id.to_string();
-                report.events.push(EngineEvent::LeaseWon { lease: lease_key.clone(), price: bid.price.clone() });
-                self.state.last_withdrawal.entry(lease_key.clone()).or_insert(self.height);
+                let lease: Lease =
+                    self.market.market.query(&self.client, &market::QueryMsg::Lease { id: bid.id.clone() }).await?;
+                report.events.push(EngineEvent::LeaseWon { lease: lease_key.clone(), price: lease.price.clone() });
+                self.state.last_withdrawal.entry(lease_key.clone()).or_insert(lease.created_at);
                 self.leases.insert(
                     lease_key,
-                    TrackedLease { id: bid.id, created_at: self.height, placement: tracked.placement },
+                    TrackedLease { id: bid.id, created_at: lease.created_at, placement: tracked.placement },
                 );
             } else {
                 self.capacity.release(&tracked.placement);
@@ -443,9 +445,11 @@ impl BidEngine {
         for key in expired {
             let Some(tracked) = self.bids.get(&key).cloned() else { continue };
             match self.close_bid(&tracked.id).await {
-                Ok(_) => {
+                Ok(r) => {
                     self.bids.remove(&key);
                     self.capacity.release(&tracked.placement);
+                    // Not bid on again: the tenant had its chance at this price.
+                    self.skipped.insert(key.clone(), SkipReason::BidTimedOut { closed_at: r.height });
                     report.events.push(EngineEvent::BidTimedOut {
                         bid: tracked.id.to_string(),
                         age: self.height - tracked.created_at,
@@ -589,7 +593,8 @@ impl BidEngine {
             }
             match self.evaluate(&order, &mut audits).await? {
                 Err(reason) => {
-                    if self.skipped.get(&key) != Some(&reason) {
+                    // Logged when the kind of reason changes, not at every new free-capacity figure.
+                    if self.skipped.get(&key).map(SkipReason::code) != Some(reason.code()) {
                         let d = Decision::Skip { order: key.clone(), reason: reason.clone() };
                         tracing::info!("{d}");
                         report.decisions.push(d);

@@ -162,7 +162,7 @@ fn take(free: &mut u64, amount: u64) -> bool {
 
 fn place_on(nodes: &[NodeSpec], mut free: Vec<NodeFree>, spec: &GroupSpec) -> Result<Placement, NoRoom> {
     let mut units: Vec<&ResourceUnit> = spec.resources.iter().collect();
-    units.sort_by(|a, b| (b.gpu.units, b.cpu_millis, b.memory_bytes).cmp(&(a.gpu.units, a.cpu_millis, a.memory_bytes)));
+    units.sort_by_key(|u| std::cmp::Reverse((u.gpu.units, u.cpu_millis, u.memory_bytes)));
     let mut placement = Placement::default();
     for unit in units {
         for replica in 1..=unit.count {

@@ -3,6 +3,7 @@
 
 mod common;
 
+mod bidengine;
 mod cli;
 mod index;
 mod sdl;
