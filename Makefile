@@ -20,13 +20,13 @@ TOOLS_STAMP := tools/node_modules/.package-lock.json
 # Prints a stage header.
 header = @printf '\n=== %s ===\n' '$(1)'
 
-.PHONY: help run build node cli reset test tools wasm schema schema-check fmt fmt-check lint ci clean
+.PHONY: help run demo build node cli reset test tools wasm schema schema-check fmt fmt-check lint ci clean
 
 help: ## List the targets
 	@printf 'Usage: make <target>   (start with `make run` or `make test`)\n\n'
 	@awk 'BEGIN { FS = ":.*## " } /^[a-z-]+:.*## / { printf "  %-14s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
 
-run: ## Build contracts + node + CLI, init a dev home (NODE_HOME) if absent, run the dev chain
+run: ## Build contracts + node + CLI, init a dev home (NODE_HOME) if absent, run the whole market (node, provider engines, indexer)
 	$(call header,contract artifacts)
 	$(MAKE) wasm
 	$(call header,leaseholdd and leasehold)
@@ -37,8 +37,15 @@ run: ## Build contracts + node + CLI, init a dev home (NODE_HOME) if absent, run
 	else \
 	  printf '\n=== using the existing dev chain in %s (make reset starts over) ===\n' '$(NODE_HOME)'; \
 	fi
-	$(call header,leaseholdd start --dev)
-	$(LEASEHOLDD) start --dev --home '$(NODE_HOME)'
+	$(call header,the market: leaseholdd start --dev + provider engines + indexer (scripts/market.sh))
+	NODE_HOME='$(NODE_HOME)' scripts/market.sh
+
+demo: cli ## In a second terminal while `make run` runs: a tenant's journey (deploy, bids, lease, payments, close); DEMO_ARGS adds flags
+	@if [[ ! -f '$(NODE_HOME)/client.toml' ]]; then \
+	  echo 'error: no market client config in $(NODE_HOME): start the market first with `make run` (in another terminal)' >&2; \
+	  exit 1; \
+	fi
+	target/debug/leasehold --config '$(NODE_HOME)/client.toml' --yes demo $(DEMO_ARGS)
 
 build: ## Build the contract artifacts and schemas, then show what was built
 	$(MAKE) wasm
