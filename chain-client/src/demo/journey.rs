@@ -368,8 +368,21 @@ impl Journey<'_, '_> {
             .ok_or_else(|| DemoError::Unexpected(format!("order {order} is active but has no active lease")))
     }
 
-    /// The escrow account as of now.
+    /// The escrow account as of now. Its three queries are answered at the latest height each;
+    /// when a block lands between them they are asked again, so one snapshot is one block.
     async fn snapshot(&self, account: &AccountId) -> Result<EscrowSnapshot, DemoError> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let snap = self.snapshot_once(account).await?;
+            if snap.1 || attempt >= 5 {
+                return Ok(snap.0);
+            }
+        }
+    }
+
+    /// A snapshot, and whether all of it is of the same height.
+    async fn snapshot_once(&self, account: &AccountId) -> Result<(EscrowSnapshot, bool), DemoError> {
         let a: AccountResponse =
             self.mp.escrow.query(self.client, &escrow::QueryMsg::Account { id: account.clone() }).await?;
         let block_time_ms =
@@ -384,8 +397,15 @@ impl Journey<'_, '_> {
                 &escrow::QueryMsg::Payments { account: account.clone(), start_after: None, limit: Some(PAGE) },
             )
             .await?;
-        Ok(EscrowSnapshot {
-            height: a.account.settled_at,
+        let height = a.account.settled_at;
+        let runway_height = match (runway.funded_until, runway.blocks) {
+            (Some(until), Some(blocks)) => until.checked_sub(blocks),
+            _ => Some(height),
+        };
+        let same_height = runway_height == Some(height)
+            && p.payments.iter().all(|p| p.state != escrow::PaymentState::Open || p.settled_at == height);
+        let snapshot = EscrowSnapshot {
+            height,
             denom: a.account.denom.clone(),
             deposited: a.account.deposited,
             balance: a.balance,
@@ -403,7 +423,8 @@ impl Journey<'_, '_> {
                     withdrawn: p.withdrawn,
                 })
                 .collect(),
-        })
+        };
+        Ok((snapshot, same_height))
     }
 
     /// One escrow snapshot per block for `stream_blocks` blocks.

@@ -5,5 +5,6 @@ mod common;
 
 mod bidengine;
 mod cli;
+mod demo;
 mod index;
 mod sdl;
