@@ -14,6 +14,11 @@
 //!    committed in as many transactions as there are blocks, same pragmas (WAL,
 //!    synchronous=NORMAL) — rows per second: the limit the indexer is measured against.
 //!
+//! 5. **lag while following**: during the seeding, an indexer follows the chain live into its
+//!    own SQLite file; every 20 ms the chain's latest height is compared with the last height
+//!    in that database — lag in blocks (max, p50, p99, share of samples at most one block
+//!    behind) at the load the seeding puts on the node.
+//!
 //! Seeding is not timed. Nothing asserts on timings.
 //! `cargo bench -p leasehold-client --bench indexer`; a quick run:
 //! `LEASEHOLD_INDEXER_BENCH_DEPLOYMENTS=500 cargo bench -p leasehold-client --bench indexer`.
@@ -125,6 +130,37 @@ async fn run() {
     let mp = Marketplace::discover(&client, &market).await.expect("marketplace");
     let contracts = Contracts::from(&mp);
 
+    // 5. A live follower and a lag sampler, running while the chain is seeded.
+    let live_dir = tempfile::tempdir().expect("temp dir");
+    let live_db = live_dir.path().join("live.db");
+    let live = {
+        let client = client.clone();
+        let contracts = contracts.clone();
+        let loc = live_db.to_string_lossy().into_owned();
+        tokio::spawn(async move {
+            let open: StoreOpener = Box::new(move || store::open(&loc));
+            let opts = FollowOptions { poll: Duration::from_millis(20), prefetch: 16, ..Default::default() };
+            follow::run(&client, contracts, open, opts, |_| {}).await
+        })
+    };
+    let sampling = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let sampler = {
+        let client = client.clone();
+        let sampling = sampling.clone();
+        let db = live_db.clone();
+        tokio::spawn(async move {
+            let mut lags: Vec<u64> = Vec::new();
+            while sampling.load(std::sync::atomic::Ordering::Relaxed) {
+                let latest = client.latest_block().await.map(|b| b.0).unwrap_or(0);
+                if let Some(indexed) = indexed_height(&db) {
+                    lags.push(latest.saturating_sub(indexed));
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            lags
+        })
+    };
+
     // Seed: a provider, N deployments, a bid on each.
     let started = Instant::now();
     let (tenant, provider) = (key("tenant"), key("provider-cpu"));
@@ -166,6 +202,31 @@ async fn run() {
         "seeded {market_txs} market txs ({deployments} deployments, {deployments} bids, 1 registration) in {height} blocks, {:.0} s",
         started.elapsed().as_secs_f64()
     );
+
+    // The live follower catches up with the last seeded block, then the lag samples end.
+    let deadline = Instant::now() + Duration::from_secs(600);
+    while indexed_height(&live_db).is_none_or(|h| h < height) {
+        assert!(Instant::now() < deadline, "the live indexer did not reach height {height}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    sampling.store(false, std::sync::atomic::Ordering::Relaxed);
+    let mut lags = sampler.await.expect("sampler");
+    live.abort();
+    lags.sort_unstable();
+    let pct = |p: f64| lags.get(((lags.len() as f64 - 1.0) * p).round() as usize).copied().unwrap_or(0);
+    let within_one = lags.iter().filter(|l| **l <= 1).count();
+    let lag_line = format!(
+        "live follow during seeding ({} blocks, {:.0} txs per block on average, a block every 100 ms): lag in blocks \
+         max {}, p50 {}, p99 {}; {:.1} % of {} samples at most 1 block behind",
+        height,
+        market_txs as f64 / height.max(1) as f64,
+        lags.last().copied().unwrap_or(0),
+        pct(0.5),
+        pct(0.99),
+        100.0 * within_one as f64 / lags.len().max(1) as f64,
+        lags.len()
+    );
+    println!("{lag_line}");
 
     // 2. End to end over gRPC.
     let dir = tempfile::tempdir().expect("temp dir");
@@ -259,7 +320,14 @@ async fn run() {
         100.0 * e2e_rows_s / per_sec(raw_rows, raw_secs),
         100.0 * per_sec(store_rows, store_secs) / per_sec(raw_rows, raw_secs)
     );
+    println!("{lag_line}");
     node.shutdown().await.expect("node stops");
+}
+
+/// The last height in an indexer's SQLite database (`None` before its first block).
+fn indexed_height(db: &Path) -> Option<u64> {
+    let conn = rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).ok()?;
+    conn.query_row("SELECT MAX(height) FROM blocks", [], |r| r.get::<_, Option<i64>>(0)).ok()?.map(|h| h as u64)
 }
 
 /// `rows` attribute-shaped rows into a fresh file in `commits` transactions.
