@@ -45,6 +45,9 @@ MARKET=lease14hj2tavq8fpesdwxxcu44rty3hh90vhujrvcmstl4zr3txmfvw9sks8zq3
 STARTUP_TIMEOUT_S=120
 
 say() { printf '==> %s\n' "$*"; }
+# A progress line rewritten in place, in a terminal only; `done_waiting` clears it.
+waiting() { [[ -t 1 ]] && printf '\r\033[2K    %s' "$*" || true; }
+done_waiting() { [[ -t 1 ]] && printf '\r\033[2K' || true; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
 for b in "$LEASEHOLDD" "$LEASEHOLD"; do
@@ -151,10 +154,10 @@ started=$SECONDS
 until port_open "$GRPC_ADDR"; do
   check_child 0
   ((SECONDS - started < STARTUP_TIMEOUT_S)) || die "gRPC $GRPC_ADDR did not open within ${STARTUP_TIMEOUT_S} s (see $LOGS/node.log)"
-  printf '\r    waiting for gRPC on %s ... %d s' "$GRPC_ADDR" $((SECONDS - started))
+  waiting "waiting for gRPC on $GRPC_ADDR ... $((SECONDS - started)) s"
   sleep 0.5
 done
-printf '\r\033[2K'
+done_waiting
 say "gRPC is up on $GRPC_ADDR after $((SECONDS - started)) s"
 
 # ---------------------------------------------------------------------------------------------
@@ -207,10 +210,10 @@ until lh provider get "$PROVIDER_GPU" >/dev/null 2>&1; do
   check_all
   ((SECONDS - started < STARTUP_TIMEOUT_S)) ||
     die "the H100 engine did not register within ${STARTUP_TIMEOUT_S} s (see $LOGS/provider-h100.log)"
-  printf '\r    waiting for the H100 engine to register %s ... %d s' "$PROVIDER_GPU" $((SECONDS - started))
+  waiting "waiting for the H100 engine to register $PROVIDER_GPU ... $((SECONDS - started)) s"
   sleep 0.5
 done
-printf '\r\033[2K'
+done_waiting
 say "the H100 provider $PROVIDER_GPU is registered"
 
 audit="$(lh -o json wasm query "$REGISTRY" \
