@@ -45,7 +45,7 @@ demo: cli ## In a second terminal while `make run` runs: a tenant's journey (dep
 	  echo 'error: no market client config in $(NODE_HOME): start the market first with `make run` (in another terminal)' >&2; \
 	  exit 1; \
 	fi
-	target/debug/leasehold --config '$(NODE_HOME)/client.toml' --yes demo $(DEMO_ARGS)
+	target/debug/leasehold --client-config '$(NODE_HOME)/client.toml' --yes demo $(DEMO_ARGS)
 
 build: ## Build the contract artifacts and schemas, then show what was built
 	$(MAKE) wasm

@@ -557,7 +557,9 @@ mod tests {
         assert!(
             attrs.contains(&Attribute::new("capabilities/gpu/vendor/nvidia/model/h100/ram/80Gi/interface/sxm", "true"))
         );
-        assert!(attrs.contains(&Attribute::new("capabilities/storage/1/class", "beta3")));
+        assert!(attrs.contains(&Attribute::new("capabilities/storage/1/class", "beta2")));
+        assert!(attrs.contains(&Attribute::new("capabilities/storage/2/class", "beta3")));
+        assert!(attrs.contains(&Attribute::new("capabilities/storage/2/persistent", "true")));
         let cpu = example("cpu.yaml");
         assert!(cpu.inventory.iter().all(|n| n.gpus.is_empty()));
         assert_eq!(cpu.bidding.collateral, None);

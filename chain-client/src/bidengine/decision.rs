@@ -14,8 +14,8 @@ pub enum SkipReason {
     Denom { order: String, accepted: String },
     /// The group requires placement attributes the provider does not have.
     Attributes { missing: Vec<String> },
-    /// The group needs a GPU model or storage class the inventory lacks.
-    Capabilities,
+    /// The group needs a GPU model or storage class the inventory lacks (each listed).
+    Capabilities { missing: Vec<String> },
     /// The group requires auditor signatures the provider does not hold.
     Auditors { auditors: Vec<String> },
     /// Larger than the whole inventory: it will never fit.
@@ -49,7 +49,7 @@ impl SkipReason {
         match self {
             SkipReason::Denom { .. } => "denom",
             SkipReason::Attributes { .. } => "attributes",
-            SkipReason::Capabilities => "capabilities",
+            SkipReason::Capabilities { .. } => "capabilities",
             SkipReason::Auditors { .. } => "auditors",
             SkipReason::TooLarge { .. } => "too_large",
             SkipReason::NoCapacity { .. } => "no_capacity",
@@ -70,7 +70,7 @@ impl fmt::Display for SkipReason {
             SkipReason::Attributes { missing } => {
                 write!(f, "provider lacks required attributes: {}", missing.join(", "))
             }
-            SkipReason::Capabilities => write!(f, "inventory lacks a GPU model or storage class the group requires"),
+            SkipReason::Capabilities { missing } => write!(f, "inventory lacks {}", missing.join("; ")),
             SkipReason::Auditors { auditors } => {
                 write!(f, "required attributes are not signed by the auditor(s) {}", auditors.join(", "))
             }

@@ -11,6 +11,7 @@ use leasehold_types::market::{
     OrderResponse, OrderState, OrdersResponse,
 };
 use leasehold_types::provider::{self as registry, AuditRecord, Provider};
+use leasehold_types::resources::GroupSpec;
 use leasehold_types::{Attribute, BidId, OrderId, attributes::attributes_match};
 use serde::Serialize;
 
@@ -220,6 +221,9 @@ impl BidEngine {
         engine.register().await?;
         engine.reconcile().await?;
         engine.state_file.save(&engine.state)?;
+        for e in &engine.startup_events {
+            tracing::info!("{e}");
+        }
         tracing::info!(
             "provider {}: {} open bid(s), {} active lease(s); {}",
             engine.provider,
@@ -283,8 +287,10 @@ impl BidEngine {
     /// Does nothing but report the height when no new block came since the last round.
     pub async fn tick(&mut self) -> Result<TickReport, EngineError> {
         let (height, _) = self.client.latest_block().await?;
-        let mut report =
-            TickReport { height, events: std::mem::take(&mut self.startup_events), ..TickReport::default() };
+        // Startup events (already logged by `start`) come first in the first report.
+        let startup = std::mem::take(&mut self.startup_events);
+        let logged = startup.len();
+        let mut report = TickReport { height, events: startup, ..TickReport::default() };
         if self.ticked_at == Some(height) {
             return Ok(report);
         }
@@ -295,7 +301,7 @@ impl BidEngine {
         self.decide_orders(&mut report).await?;
         self.state_file.save(&self.state)?;
         self.ticked_at = Some(height);
-        for e in &report.events {
+        for e in &report.events[logged..] {
             tracing::info!("{e}");
         }
         Ok(report)
@@ -343,7 +349,6 @@ impl BidEngine {
         } else {
             EngineEvent::Updated { provider, attributes }
         };
-        tracing::info!("{event}");
         self.startup_events.push(event);
         Ok(())
     }
@@ -645,7 +650,7 @@ impl BidEngine {
             return Ok(Err(SkipReason::Attributes { missing }));
         }
         if !spec.capabilities_satisfied_by(&self.attributes) {
-            return Ok(Err(SkipReason::Capabilities));
+            return Ok(Err(SkipReason::Capabilities { missing: missing_capabilities(spec, &self.attributes) }));
         }
         let signed_by = &spec.requirements.signed_by;
         if !signed_by.is_empty() {
@@ -834,6 +839,35 @@ impl BidEngine {
             }
         }
     }
+}
+
+/// What of the group's GPU models and storage classes the provider's capabilities lack, for
+/// the log: `GPU nvidia/a100 (80Gi) or nvidia/h100 for unit 1`, `persistent storage class beta2`.
+fn missing_capabilities(spec: &GroupSpec, attributes: &[Attribute]) -> Vec<String> {
+    let mut out = Vec::new();
+    for u in &spec.resources {
+        if !u.gpu.is_satisfied_by(attributes) {
+            let models: Vec<String> = u
+                .gpu
+                .models
+                .iter()
+                .map(|m| {
+                    let extra: Vec<&str> = [m.ram.as_deref(), m.interface.as_deref()].into_iter().flatten().collect();
+                    let extra = if extra.is_empty() { String::new() } else { format!(" ({})", extra.join(", ")) };
+                    format!("{}/{}{extra}", m.vendor, m.model)
+                })
+                .collect();
+            out.push(format!("GPU {} for unit {}", models.join(" or "), u.id));
+        }
+        for v in u.storage.iter().filter(|v| !v.is_satisfied_by(attributes)) {
+            let class = v.class.as_deref().unwrap_or("default");
+            let line = format!("{}storage class {class}", if v.persistent { "persistent " } else { "" });
+            if !out.contains(&line) {
+                out.push(line);
+            }
+        }
+    }
+    out
 }
 
 /// `(lease id, amount)` from the `escrow-withdrawn` events paid to `payee`.

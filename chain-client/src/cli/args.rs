@@ -56,8 +56,9 @@ pub struct GlobalArgs {
     /// Print error details and debug logs
     #[arg(long, short = 'v', global = true)]
     pub verbose: bool,
-    /// Client config file [default: ~/.leasehold/client.toml]
-    #[arg(long, global = true, env = "LEASEHOLD_CLIENT_CONFIG")]
+    /// Client config file [default: ~/.leasehold/client.toml] (`--config` belongs to
+    /// `provider run`, whose engine config it names)
+    #[arg(long = "client-config", global = true, env = "LEASEHOLD_CLIENT_CONFIG")]
     pub config: Option<PathBuf>,
     /// Address of the market contract (found on chain when absent)
     #[arg(long, global = true)]
@@ -325,8 +326,8 @@ pub enum ProviderCmd {
     )]
     Run {
         /// Engine config (YAML): key, host URI, attributes, inventory, pricing, bidding
-        #[arg(long)]
-        config: PathBuf,
+        #[arg(long = "config", value_name = "FILE")]
+        engine_config: PathBuf,
     },
 }
 

@@ -43,7 +43,7 @@ pub async fn provider(ctx: &Ctx, cmd: ProviderCmd) -> Result<(), CliError> {
             ctx.out.print(&p, || serde_json::to_string_pretty(&p).unwrap_or_default());
             Ok(())
         }
-        ProviderCmd::Run { config } => run_engine(ctx, &config).await,
+        ProviderCmd::Run { engine_config } => run_engine(ctx, &engine_config).await,
     }
 }
 
