@@ -340,3 +340,89 @@ mod tests {
         assert_eq!(cap.free, before, "a refused reservation takes nothing");
     }
 }
+
+#[cfg(test)]
+mod props {
+    use cosmwasm_std::{DecCoin, Decimal256};
+    use leasehold_types::resources::{GpuRequest, PlacementRequirements, StorageVolume};
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::bidengine::config::StorageSpec;
+
+    fn nodes() -> Vec<NodeSpec> {
+        (0..3)
+            .map(|i| NodeSpec {
+                name: format!("n{i}"),
+                cpu_millis: 16_000,
+                memory_bytes: 64 * GIB,
+                storage: vec![StorageSpec { class: "default".into(), size_bytes: 500 * GIB }],
+                gpus: vec![GpuSpec {
+                    vendor: "nvidia".into(),
+                    model: if i == 2 { "a100".into() } else { "h100".into() },
+                    ram: None,
+                    interface: None,
+                    count: 4,
+                }],
+            })
+            .collect()
+    }
+
+    fn spec(cpu: u64, mem: u64, gpus: u32, count: u32) -> GroupSpec {
+        GroupSpec {
+            name: "g".into(),
+            requirements: PlacementRequirements::default(),
+            resources: vec![ResourceUnit {
+                id: 1,
+                cpu_millis: cpu,
+                memory_bytes: mem * GIB,
+                storage: vec![StorageVolume { name: "r".into(), size_bytes: 10 * GIB, class: None, persistent: false }],
+                gpu: GpuRequest {
+                    units: gpus,
+                    models: if gpus > 0 {
+                        vec![GpuModel { vendor: "nvidia".into(), model: "*".into(), ram: None, interface: None }]
+                    } else {
+                        vec![]
+                    },
+                },
+                endpoints: vec![],
+                count,
+                price: DecCoin::new(Decimal256::one(), "uusdc"),
+            }],
+        }
+    }
+
+    proptest! {
+        /// Any sequence of placements, reservations and releases: free capacity never exceeds
+        /// the inventory nor goes negative, a placement made on free capacity can always be
+        /// reserved, and releasing everything restores the empty inventory exactly.
+        #[test]
+        fn reservations_conserve_capacity(
+            ops in proptest::collection::vec((1u64..8_000, 1u64..40, 0u32..5, 1u32..4, any::<bool>()), 1..40)
+        ) {
+            let inventory = nodes();
+            let mut cap = Capacity::new(&inventory);
+            let empty = cap.free.clone();
+            let mut held: Vec<Placement> = Vec::new();
+            for (cpu, mem, gpus, count, release) in ops {
+                if release && !held.is_empty() {
+                    let p = held.remove(0);
+                    cap.release(&p);
+                } else if let Ok(p) = cap.place(&spec(cpu, mem, gpus, count)) {
+                    prop_assert!(cap.reserve(&p));
+                    prop_assert_eq!(p.replicas.len(), count as usize);
+                    held.push(p);
+                }
+                for (free, node) in cap.free.iter().zip(&inventory) {
+                    prop_assert!(free.cpu_millis <= node.cpu_millis);
+                    prop_assert!(free.memory_bytes <= node.memory_bytes);
+                    prop_assert!(free.gpus[0] <= node.gpus[0].count);
+                }
+            }
+            for p in held.drain(..) {
+                cap.release(&p);
+            }
+            prop_assert_eq!(cap.free, empty);
+        }
+    }
+}

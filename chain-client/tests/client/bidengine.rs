@@ -469,3 +469,49 @@ async fn restart_keeps_reservations_without_double_bids_and_closes_unservable_le
     assert!(engine.active_leases().is_empty());
     m.chain.stop().await;
 }
+
+/// A lease whose escrow is about to run dry is withdrawn at once (not at the next period); when
+/// the escrow is overdrawn the lease ends for insufficient funds and its capacity comes back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn withdraws_when_the_escrow_runs_dry_then_releases_the_ended_lease() {
+    let mut m = Market::start().await;
+    let state = tempfile::tempdir().unwrap();
+    // 300,000 per GPU per block against the 5,000,000 minimum deposit: about 16 blocks of funds.
+    let config =
+        gpu_config("provider-gpu", 1, "300000", "withdraw_every_blocks: 10000\n", &state.path().join("gpu"));
+    let mut engine = m.engine("provider-gpu", config).await;
+    let spec = group(unit(1, 1, 1, "h100", 1, usdc("400000")));
+    let msg = market::ExecuteMsg::CreateDeployment {
+        dseq: 1,
+        hash: HexBinary::from(vec![7u8; 32]),
+        groups: vec![spec],
+        auto_match: false,
+    };
+    m.exec_market(&msg, &[Coin { denom: USDC.into(), amount: Uint256::from(5_000_000u128) }]).await;
+    let order = OrderId { owner: m.tenant.address().to_string(), dseq: 1, gseq: 1, oseq: 1 };
+    tick_until(&m, &mut engine, |r| !decisions(r).is_empty()).await;
+    let lease_id = order.bid(engine.provider());
+    m.exec_market(&market::ExecuteMsg::CreateLease { bid: lease_id.clone() }, &[]).await;
+
+    let reports = tick_until(&m, &mut engine, |r| {
+        events(r).iter().any(|e| matches!(e, EngineEvent::LeaseEnded { lease, .. } if *lease == lease_id.to_string()))
+    })
+    .await;
+    let all = events(&reports);
+    let dry = all
+        .iter()
+        .find_map(|e| match e {
+            EngineEvent::Withdrew { why, height, .. } if why.contains("dry") => Some(*height),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no withdrawal for a dry escrow: {all:#?}"));
+    let lease = m.lease(&lease_id).await;
+    assert_eq!(lease.state, LeaseState::InsufficientFunds);
+    assert!(dry < lease.created_at + 10_000, "withdrawn at {dry}, long before the period");
+    // Everything the deposit could pay went to the provider (minus the take) or is still owed.
+    let payment = m.payment(&lease_id).await;
+    assert!(payment.withdrawn + payment.take <= Uint256::from(5_000_000u128));
+    assert!(engine.active_leases().is_empty());
+    assert!(engine.capacity_summary().contains("1 GPUs"), "{}", engine.capacity_summary());
+    m.chain.stop().await;
+}
