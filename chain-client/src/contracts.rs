@@ -52,7 +52,7 @@ impl<E: Serialize, Q: Serialize> Contract<E, Q> {
         msg: &E,
         funds: &[Coin],
         opts: &TxOptions,
-        progress: &mut dyn FnMut(TxProgress<'_>),
+        progress: &mut (dyn FnMut(TxProgress<'_>) + Send),
     ) -> Result<TxResult, ClientError> {
         let any = execute_msg(signer.address(), &self.address, msg, funds)?;
         client.send_tx(signer, vec![any], opts, progress).await

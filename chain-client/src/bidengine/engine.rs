@@ -885,3 +885,13 @@ fn withdrawn_amounts(result: &TxResult, payee: &str) -> Vec<(String, Uint256)> {
         })
         .collect()
 }
+
+/// `BidEngine::run` can be spawned on a multi-threaded runtime (a regression: a progress
+/// callback without `Send` made its future `!Send`).
+#[cfg(test)]
+#[allow(dead_code)]
+fn run_future_is_send(engine: BidEngine) {
+    fn assert_send<T: Send>(_: &T) {}
+    let fut = engine.run(async {});
+    assert_send(&fut);
+}

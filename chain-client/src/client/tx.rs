@@ -255,7 +255,7 @@ impl ChainClient {
     pub async fn wait_for_tx(
         &self,
         hash: &str,
-        progress: &mut dyn FnMut(TxProgress<'_>),
+        progress: &mut (dyn FnMut(TxProgress<'_>) + Send),
     ) -> Result<TxResult, ClientError> {
         let started = Instant::now();
         loop {
@@ -278,7 +278,7 @@ impl ChainClient {
         signer: &mut Signer,
         msgs: Vec<Any>,
         opts: &TxOptions,
-        progress: &mut dyn FnMut(TxProgress<'_>),
+        progress: &mut (dyn FnMut(TxProgress<'_>) + Send),
     ) -> Result<TxResult, ClientError> {
         let mut recovered = false;
         loop {
