@@ -477,8 +477,7 @@ async fn withdraws_when_the_escrow_runs_dry_then_releases_the_ended_lease() {
     let mut m = Market::start().await;
     let state = tempfile::tempdir().unwrap();
     // 300,000 per GPU per block against the 5,000,000 minimum deposit: about 16 blocks of funds.
-    let config =
-        gpu_config("provider-gpu", 1, "300000", "withdraw_every_blocks: 10000\n", &state.path().join("gpu"));
+    let config = gpu_config("provider-gpu", 1, "300000", "withdraw_every_blocks: 10000\n", &state.path().join("gpu"));
     let mut engine = m.engine("provider-gpu", config).await;
     let spec = group(unit(1, 1, 1, "h100", 1, usdc("400000")));
     let msg = market::ExecuteMsg::CreateDeployment {
