@@ -67,7 +67,10 @@ start() { # NAME LOGFILE COMMAND...
   local name="$1" log="$2"
   shift 2
   printf '\n===== %s: %s (started %s) =====\n' "$name" "$*" "$(date '+%F %T')" >>"$log"
-  "$@" >>"$log" 2>&1 &
+  # In a session of its own: a Ctrl-C in the terminal reaches only this script, which then stops
+  # the children in order (engines and indexer before the node), instead of every child dying at
+  # once and the watcher reporting the node's exit as a failure.
+  setsid "$@" >>"$log" 2>&1 &
   PIDS+=("$!")
   NAMES+=("$name")
   LOGFILES+=("$log")
@@ -263,7 +266,7 @@ Or lease a GPU by hand, in a second terminal (from $ROOT):
   leasehold bids list --dseq \$DSEQ --from tenant          # the H100 engine bids 3116uusdc/block within a block or two
   leasehold lease create \$TENANT/\$DSEQ/1/1/\$PROVIDER --from tenant -y
   #   or, 5 blocks after the deployment, let the market pick the cheapest qualifying bid:
-  #   leasehold wasm execute $MARKET "{\"match_order\":{\"order\":{\"owner\":\"\$TENANT\",\"dseq\":\$DSEQ,\"gseq\":1,\"oseq\":1}}}" --from tenant -y
+  #   leasehold lease match \$TENANT/\$DSEQ/1/1 --from tenant -y
   leasehold lease list --from tenant
   leasehold escrow show --dseq \$DSEQ --from tenant        # balance, accrued, runway
   leasehold deployment deposit --dseq \$DSEQ 1000000uusdc --from tenant -y

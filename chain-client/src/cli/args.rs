@@ -261,6 +261,12 @@ pub enum LeaseCmd {
     /// Accept a bid: OWNER/DSEQ/GSEQ/OSEQ/PROVIDER as `bids list` prints it
     #[command(after_help = "Example: leasehold lease create lease1.../1/1/1/lease1... --from alice")]
     Create { bid: String },
+    /// Anyone, once an auto-match order's bidding window has closed: lease its cheapest open bid
+    /// (ties: earliest bid, then lowest provider address). ORDER is OWNER/DSEQ/GSEQ/OSEQ
+    #[command(
+        after_help = "Example: leasehold lease match lease1xuevmc8crswsqhaq8ajprcyj56g7grexlszut7/42/1/1 --from alice"
+    )]
+    Match { order: String },
     /// Close a lease (tenant or provider)
     #[command(
         after_help = "Example: leasehold lease close lease1xuevmc8crswsqhaq8ajprcyj56g7grexlszut7/42/1/1/lease10m98lmw8taxwaqfucpxwkdedwtqgunppg3fa5a --from alice"

@@ -514,3 +514,27 @@ async fn withdraws_when_the_escrow_runs_dry_then_releases_the_ended_lease() {
     assert!(engine.capacity_summary().contains("1 GPUs"), "{}", engine.capacity_summary());
     m.chain.stop().await;
 }
+
+/// `leasehold lease match` after the bidding window leases the engine's bid and prints the lease
+/// and its price (the window itself is the market contract's, tested there).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lease_match_from_the_cli_leases_the_engines_bid_after_the_window() {
+    let mut m = Market::start().await;
+    let state = tempfile::tempdir().unwrap();
+    let mut engine = m.engine("provider-gpu", gpu_config("provider-gpu", 2, "2800", "", &state.path().join("g"))).await;
+    let order = m.deploy(1, group(unit(4, 16, 1, "h100", 1, usdc("4000"))), true).await;
+    tick_until(&m, &mut engine, |r| !decisions(r).is_empty()).await;
+    let cli = Cli::new(&m.chain.url);
+    cli.import_dev_key("tenant").await;
+    let order_arg = order.to_string();
+    let o: market::OrderResponse =
+        m.mp.market.query(&m.client, &market::QueryMsg::Order { id: order.clone() }).await.unwrap();
+    m.chain.wait_for_height(o.order.matchable_at).await;
+    let (v, _) = cli.json(&["lease", "match", &order_arg, "--from", "tenant"]).await;
+    let lease_id = order.bid(engine.provider());
+    assert_eq!(v["lease"], serde_json::json!(lease_id.to_string()), "{v}");
+    assert_eq!(v["price"], serde_json::json!("2848.5uusdc"), "{v}");
+    let lease = m.lease(&lease_id).await;
+    assert_eq!((lease.state, lease.price), (LeaseState::Active, usdc("2848.5")));
+    m.chain.stop().await;
+}

@@ -261,6 +261,20 @@ pub async fn lease(ctx: &Ctx, cmd: LeaseCmd) -> Result<(), CliError> {
             let what = format!("lease {} created", bid_string(&bid));
             exec_market(ctx, &what, market::ExecuteMsg::CreateLease { bid }, vec![]).await
         }
+        LeaseCmd::Match { order } => {
+            let order = parse::order_id(&order)?;
+            let (client, mp) = setup(ctx).await?;
+            let mut signer = ctx.signer()?;
+            ctx.confirm(&format!("match order {order} as {}", signer.address()))?;
+            let any = mp.market.msg(signer.address(), &market::ExecuteMsg::MatchOrder { order: order.clone() }, &[])?;
+            let r = ctx.send(&client, &mut signer, vec![any]).await?;
+            // The winner, from the lease the match created.
+            let provider = r.attribute("wasm-lease-created", "provider").unwrap_or_default().to_string();
+            let price = r.attribute("wasm-lease-created", "price").unwrap_or_default().to_string();
+            let lease = format!("{order}/{provider}");
+            ctx.out.tx(&format!("order {order} matched"), &r, &[("lease", lease), ("price", price)]);
+            Ok(())
+        }
         LeaseCmd::Close { lease, reason: r } => {
             let lease = parse::bid_id(&lease)?;
             let reason = r.as_deref().map(reason).transpose()?;
