@@ -767,76 +767,74 @@ impl BidEngine {
     }
 
     async fn my_open_bids(&self) -> Result<Vec<Bid>, EngineError> {
-        let mut out: Vec<Bid> = Vec::new();
-        loop {
-            let page: BidsResponse = self
-                .market
-                .market
-                .query(
-                    &self.client,
-                    &market::QueryMsg::Bids {
-                        order: None,
-                        provider: Some(self.provider.clone()),
-                        state: Some(BidState::Open),
-                        start_after: out.last().map(|b| b.id.clone()),
-                        limit: Some(PAGE),
-                    },
-                )
-                .await?;
-            let n = page.bids.len();
-            out.extend(page.bids);
-            if n < PAGE as usize {
-                return Ok(out);
-            }
-        }
+        let provider = Some(self.provider.clone());
+        all_pages(
+            |b: &Bid| b.id.clone(),
+            |start_after| {
+                let q = market::QueryMsg::Bids {
+                    order: None,
+                    provider: provider.clone(),
+                    state: Some(BidState::Open),
+                    start_after,
+                    limit: Some(PAGE),
+                };
+                async move { Ok(self.market.market.query::<BidsResponse>(&self.client, &q).await?.bids) }
+            },
+        )
+        .await
     }
 
     async fn my_leases(&self) -> Result<Vec<Lease>, EngineError> {
-        let mut out: Vec<Lease> = Vec::new();
-        loop {
-            let page: LeasesResponse = self
-                .market
-                .market
-                .query(
-                    &self.client,
-                    &market::QueryMsg::Leases {
-                        owner: None,
-                        provider: Some(self.provider.clone()),
-                        state: Some(LeaseState::Active),
-                        start_after: out.last().map(|l| l.id.clone()),
-                        limit: Some(PAGE),
-                    },
-                )
-                .await?;
-            let n = page.leases.len();
-            out.extend(page.leases);
-            if n < PAGE as usize {
-                return Ok(out);
-            }
-        }
+        let provider = Some(self.provider.clone());
+        all_pages(
+            |l: &Lease| l.id.clone(),
+            |start_after| {
+                let q = market::QueryMsg::Leases {
+                    owner: None,
+                    provider: provider.clone(),
+                    state: Some(LeaseState::Active),
+                    start_after,
+                    limit: Some(PAGE),
+                };
+                async move { Ok(self.market.market.query::<LeasesResponse>(&self.client, &q).await?.leases) }
+            },
+        )
+        .await
     }
 
     async fn open_orders(&self) -> Result<Vec<OrderResponse>, EngineError> {
-        let mut out: Vec<OrderResponse> = Vec::new();
-        loop {
-            let page: OrdersResponse = self
-                .market
-                .market
-                .query(
-                    &self.client,
-                    &market::QueryMsg::Orders {
-                        owner: None,
-                        state: Some(OrderState::Open),
-                        start_after: out.last().map(|o| o.order.id.clone()),
-                        limit: Some(PAGE),
-                    },
-                )
-                .await?;
-            let n = page.orders.len();
-            out.extend(page.orders);
-            if n < PAGE as usize {
-                return Ok(out);
-            }
+        all_pages(
+            |o: &OrderResponse| o.order.id.clone(),
+            |start_after| {
+                let q = market::QueryMsg::Orders {
+                    owner: None,
+                    state: Some(OrderState::Open),
+                    start_after,
+                    limit: Some(PAGE),
+                };
+                async move { Ok(self.market.market.query::<OrdersResponse>(&self.client, &q).await?.orders) }
+            },
+        )
+        .await
+    }
+}
+
+/// Every item of a paginated list query: `fetch(start_after)` returns one page of at most
+/// [`PAGE`] items; a shorter page is the last.
+async fn all_pages<T, K, Fut>(
+    key: impl Fn(&T) -> K,
+    mut fetch: impl FnMut(Option<K>) -> Fut,
+) -> Result<Vec<T>, EngineError>
+where
+    Fut: Future<Output = Result<Vec<T>, EngineError>>,
+{
+    let mut out: Vec<T> = Vec::new();
+    loop {
+        let page = fetch(out.last().map(&key)).await?;
+        let n = page.len();
+        out.extend(page);
+        if n < PAGE as usize {
+            return Ok(out);
         }
     }
 }
@@ -894,4 +892,32 @@ fn run_future_is_send(engine: BidEngine) {
     fn assert_send<T: Send>(_: &T) {}
     let fut = engine.run(async {});
     assert_send(&fut);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Pages follow `start_after` until a short page: 250 items in pages of 100, 100, 50; an
+    /// exact multiple ends with an empty page.
+    #[tokio::test]
+    async fn all_pages_reads_every_page() {
+        for total in [0u32, 1, 99, 100, 250, 300] {
+            let items: Vec<u32> = (1..=total).collect();
+            let mut calls = 0;
+            let got = all_pages(
+                |i: &u32| *i,
+                |after: Option<u32>| {
+                    calls += 1;
+                    let page: Vec<u32> =
+                        items.iter().copied().filter(|i| after.is_none_or(|a| *i > a)).take(PAGE as usize).collect();
+                    async move { Ok(page) }
+                },
+            )
+            .await
+            .unwrap();
+            assert_eq!(got, items);
+            assert_eq!(calls, total / PAGE + 1, "{total} items");
+        }
+    }
 }
