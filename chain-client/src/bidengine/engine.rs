@@ -124,15 +124,9 @@ pub struct TickReport {
     pub events: Vec<EngineEvent>,
 }
 
+/// A bid or lease of this engine and the capacity it holds (a lease's id is its bid's).
 #[derive(Debug, Clone)]
-struct TrackedBid {
-    id: BidId,
-    created_at: u64,
-    placement: Placement,
-}
-
-#[derive(Debug, Clone)]
-struct TrackedLease {
+struct Held {
     id: BidId,
     created_at: u64,
     placement: Placement,
@@ -150,9 +144,9 @@ pub struct BidEngine {
     collateral: Coin,
     capacity: Capacity,
     /// Open bids by order id.
-    bids: BTreeMap<String, TrackedBid>,
+    bids: BTreeMap<String, Held>,
     /// Active leases by lease id.
-    leases: BTreeMap<String, TrackedLease>,
+    leases: BTreeMap<String, Held>,
     /// The last decision about each order not bid on.
     skipped: BTreeMap<String, SkipReason>,
     /// Orders whose bid the chain refused, with the height.
@@ -361,7 +355,7 @@ impl BidEngine {
             let order = self.order(&lease.id.order()).await?;
             match self.capacity.place(&order.spec) {
                 Ok(p) if self.capacity.reserve(&p) => {
-                    self.leases.insert(key, TrackedLease { id: lease.id, created_at: lease.created_at, placement: p });
+                    self.leases.insert(key, Held { id: lease.id, created_at: lease.created_at, placement: p });
                 }
                 _ => {
                     let reason = LeaseCloseReason::Decommission;
@@ -380,7 +374,7 @@ impl BidEngine {
             let order = self.order(&bid.id.order()).await?;
             match self.capacity.place(&order.spec) {
                 Ok(p) if self.capacity.reserve(&p) => {
-                    self.bids.insert(order_key, TrackedBid { id: bid.id, created_at: bid.created_at, placement: p });
+                    self.bids.insert(order_key, Held { id: bid.id, created_at: bid.created_at, placement: p });
                 }
                 _ => {
                     self.close_bid(&bid.id).await?;
@@ -413,10 +407,8 @@ impl BidEngine {
                     self.market.market.query(&self.client, &market::QueryMsg::Lease { id: bid.id.clone() }).await?;
                 report.events.push(EngineEvent::LeaseWon { lease: lease_key.clone(), price: lease.price.clone() });
                 self.state.last_withdrawal.entry(lease_key.clone()).or_insert(lease.created_at);
-                self.leases.insert(
-                    lease_key,
-                    TrackedLease { id: bid.id, created_at: lease.created_at, placement: tracked.placement },
-                );
+                self.leases
+                    .insert(lease_key, Held { id: bid.id, created_at: lease.created_at, placement: tracked.placement });
             } else {
                 self.capacity.release(&tracked.placement);
                 report.events.push(EngineEvent::BidLost {
@@ -435,8 +427,7 @@ impl BidEngine {
             if let Ok(p) = self.capacity.place(&order.spec)
                 && self.capacity.reserve(&p)
             {
-                self.bids
-                    .insert(key.clone(), TrackedBid { id: bid.id.clone(), created_at: bid.created_at, placement: p });
+                self.bids.insert(key.clone(), Held { id: bid.id.clone(), created_at: bid.created_at, placement: p });
             }
         }
         // Timeouts.
@@ -510,7 +501,7 @@ impl BidEngine {
             };
             report.events.push(EngineEvent::LeaseWon { lease: key.clone(), price: lease.price.clone() });
             self.state.last_withdrawal.entry(key.clone()).or_insert(lease.created_at);
-            self.leases.insert(key, TrackedLease { id: lease.id, created_at: lease.created_at, placement });
+            self.leases.insert(key, Held { id: lease.id, created_at: lease.created_at, placement });
         }
         Ok(())
     }
@@ -564,7 +555,7 @@ impl BidEngine {
             }
             Err(e) => return Err(e.into()),
         };
-        let amounts = withdrawn_amounts(&result, &self.provider);
+        let amounts = withdrawn_amounts(&result, &self.market.escrow.address, &self.provider);
         for (id, _) in &due {
             self.state.last_withdrawal.insert(id.to_string(), result.height);
         }
@@ -725,7 +716,7 @@ impl BidEngine {
             Ok(r) => {
                 self.state.pending_bids.remove(&key);
                 let id = order.order.id.bid(self.provider.clone());
-                self.bids.insert(key.clone(), TrackedBid { id, created_at: r.height, placement });
+                self.bids.insert(key.clone(), Held { id, created_at: r.height, placement });
                 Ok(Decision::Bid {
                     order: key,
                     price,
@@ -868,18 +859,15 @@ fn missing_capabilities(spec: &GroupSpec, attributes: &[Attribute]) -> Vec<Strin
     out
 }
 
-/// `(lease id, amount)` from the `escrow-withdrawn` events paid to `payee`.
-fn withdrawn_amounts(result: &TxResult, payee: &str) -> Vec<(String, Uint256)> {
+/// `(lease id, amount)` from the escrow's `escrow-withdrawn` events paid to `payee`.
+fn withdrawn_amounts(result: &TxResult, escrow: &str, payee: &str) -> Vec<(String, Uint256)> {
     result
-        .events_of("wasm-escrow-withdrawn")
+        .contract_events("wasm-escrow-withdrawn", escrow)
+        .filter(|e| e.attribute("payee") == Some(payee))
         .filter_map(|e| {
-            let get = |k: &str| e.attributes.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str());
-            if get("payee")? != payee {
-                return None;
-            }
-            let account = get("account")?.strip_prefix("deployment/")?;
-            let lease = format!("{account}/{}", get("payment")?);
-            Some((lease, get("amount")?.parse::<Uint256>().ok()?))
+            let account = e.attribute("account")?.strip_prefix("deployment/")?;
+            let lease = format!("{account}/{}", e.attribute("payment")?);
+            Some((lease, e.attribute("amount")?.parse::<Uint256>().ok()?))
         })
         .collect()
 }

@@ -51,6 +51,13 @@ pub struct TxEvent {
     pub attributes: Vec<(String, String)>,
 }
 
+impl TxEvent {
+    /// The first value of attribute `key`.
+    pub fn attribute(&self, key: &str) -> Option<&str> {
+        self.attributes.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+    }
+}
+
 impl TxResult {
     pub(crate) fn from_response(r: TxResponse) -> Result<TxResult, ClientError> {
         Ok(TxResult {
@@ -86,6 +93,12 @@ impl TxResult {
             .flat_map(|e| e.attributes.iter())
             .find(|(k, _)| k == key)
             .map(|(_, v)| v.as_str())
+    }
+
+    /// Every event of type `kind` emitted by `contract` (its `_contract_address`): a custom
+    /// event type alone does not say which contract emitted it.
+    pub fn contract_events<'a>(&'a self, kind: &'a str, contract: &'a str) -> impl Iterator<Item = &'a TxEvent> + 'a {
+        self.events_of(kind).filter(move |e| e.attribute("_contract_address") == Some(contract))
     }
 
     /// Every event of type `kind`.

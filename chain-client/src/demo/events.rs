@@ -186,17 +186,3 @@ pub enum DemoEvent {
         cleanup: Result<TxInfo, String>,
     },
 }
-
-/// The value of attribute `key` of event `e`.
-pub(crate) fn attr<'a>(e: &'a crate::client::tx::TxEvent, key: &str) -> Option<&'a str> {
-    e.attributes.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
-}
-
-/// Events of type `kind` emitted by `contract`.
-pub(crate) fn contract_events<'a>(
-    r: &'a TxResult,
-    kind: &'a str,
-    contract: &'a str,
-) -> impl Iterator<Item = &'a crate::client::tx::TxEvent> + 'a {
-    r.events_of(kind).filter(move |e| attr(e, "_contract_address") == Some(contract))
-}

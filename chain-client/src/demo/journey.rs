@@ -17,9 +17,7 @@ use crate::client::ChainClient;
 use crate::client::tx::{Signer, TxResult};
 use crate::contracts::Marketplace;
 use crate::demo::error::DemoError;
-use crate::demo::events::{
-    DemoEvent, EscrowSnapshot, OrderInfo, PaymentSnapshot, Payout, Refund, TxInfo, Wait, attr, contract_events,
-};
+use crate::demo::events::{DemoEvent, EscrowSnapshot, OrderInfo, PaymentSnapshot, Payout, Refund, TxInfo, Wait};
 use crate::demo::report::{DemoReport, LeaseOutcome};
 use crate::demo::wait::Blocks;
 use crate::demo::{DEFAULT_DEPOSIT_BLOCKS, DemoOptions};
@@ -163,7 +161,8 @@ struct Journey<'a, 'c> {
 }
 
 fn number<T: std::str::FromStr>(r: &TxResult, e: &crate::client::tx::TxEvent, key: &str) -> Result<T, DemoError> {
-    let v = attr(e, key)
+    let v = e
+        .attribute(key)
         .ok_or_else(|| DemoError::Unexpected(format!("tx {}: event {} has no attribute {key}", r.hash, e.kind)))?;
     v.parse().map_err(|_| DemoError::Unexpected(format!("tx {}: {} {key}={v:?} is not a number", r.hash, e.kind)))
 }
@@ -200,7 +199,7 @@ impl Journey<'_, '_> {
         let any = self.mp.market.msg(self.tenant.address(), &msg, std::slice::from_ref(&plan.deposit))?;
         let (r, tx) = self.send(vec![any]).await?;
         let mut orders = Vec::new();
-        for e in contract_events(&r, "wasm-order-created", &self.mp.market.address) {
+        for e in r.contract_events("wasm-order-created", &self.mp.market.address) {
             let id = OrderId {
                 owner: self.tenant.address().to_string(),
                 dseq,
@@ -332,15 +331,18 @@ impl Journey<'_, '_> {
             self.mp.market.msg(self.tenant.address(), &market::ExecuteMsg::MatchOrder { order: order.clone() }, &[])?;
         let (r, tx) = self.send(vec![any]).await?;
         let market_addr = self.mp.market.address.clone();
-        let created = contract_events(&r, "wasm-lease-created", &market_addr)
+        let created = r
+            .contract_events("wasm-lease-created", &market_addr)
             .next()
             .ok_or_else(|| DemoError::Unexpected(format!("match_order of {order} (tx {}) created no lease", r.hash)))?;
-        let provider = attr(created, "provider")
+        let provider = created
+            .attribute("provider")
             .ok_or_else(|| DemoError::Unexpected(format!("tx {}: lease-created names no provider", r.hash)))?;
         let id = order.bid(provider);
         let lease: Lease = self.mp.market.query(self.client, &market::QueryMsg::Lease { id }).await?;
-        let lost = contract_events(&r, "wasm-bid-lost", &market_addr)
-            .filter_map(|e| attr(e, "provider"))
+        let lost = r
+            .contract_events("wasm-bid-lost", &market_addr)
+            .filter_map(|e| e.attribute("provider"))
             .map(|p| order.bid(p))
             .collect();
         emit(DemoEvent::Matched { tx: Some(tx), lease: lease.clone(), lost });
@@ -448,7 +450,7 @@ impl Journey<'_, '_> {
         let msg = escrow::ExecuteMsg::Deposit { id: d.account.clone() };
         let any = self.mp.escrow.msg(self.tenant.address(), &msg, std::slice::from_ref(&plan.top_up))?;
         let (r, tx) = self.send(vec![any]).await?;
-        if contract_events(&r, "wasm-escrow-deposited", &self.mp.escrow.address).next().is_none() {
+        if r.contract_events("wasm-escrow-deposited", &self.mp.escrow.address).next().is_none() {
             return Err(DemoError::Unexpected(format!("deposit tx {} emitted no escrow-deposited event", r.hash)));
         }
         let escrow = self.snapshot(&d.account).await?;
@@ -467,22 +469,22 @@ impl Journey<'_, '_> {
         let (r, tx) = self.send(vec![any]).await?;
         let escrow_addr = self.mp.escrow.address.clone();
         let mut payouts = Vec::new();
-        for e in contract_events(&r, "wasm-escrow-payment-closed", &escrow_addr) {
+        for e in r.contract_events("wasm-escrow-payment-closed", &escrow_addr) {
             payouts.push(Payout {
-                provider: attr(e, "payee").unwrap_or_default().to_string(),
+                provider: e.attribute("payee").unwrap_or_default().to_string(),
                 accrued: uint(&r, e, "accrued")?,
                 amount: uint(&r, e, "amount")?,
                 take: uint(&r, e, "take")?,
-                denom: attr(e, "denom").unwrap_or_default().to_string(),
+                denom: e.attribute("denom").unwrap_or_default().to_string(),
             });
         }
         let mut refunds = Vec::new();
-        for e in contract_events(&r, "wasm-escrow-refunded", &escrow_addr) {
+        for e in r.contract_events("wasm-escrow-refunded", &escrow_addr) {
             refunds.push(Refund {
-                account: attr(e, "account").unwrap_or_default().to_string(),
-                to: attr(e, "depositor").unwrap_or_default().to_string(),
+                account: e.attribute("account").unwrap_or_default().to_string(),
+                to: e.attribute("depositor").unwrap_or_default().to_string(),
                 amount: uint(&r, e, "amount")?,
-                denom: attr(e, "denom").unwrap_or_default().to_string(),
+                denom: e.attribute("denom").unwrap_or_default().to_string(),
             });
         }
         let mut closed = Vec::new();

@@ -69,9 +69,7 @@ pub async fn deployment(ctx: &Ctx, cmd: DeploymentCmd) -> Result<(), CliError> {
             ctx.confirm(&format!("create deployment {dseq} from {} with deposit {deposit}", file.display()))?;
             let any = mp.market.msg(signer.address(), &msg, &[deposit])?;
             let r = ctx.send(&client, &mut signer, vec![any]).await?;
-            let attr = |e: &crate::client::tx::TxEvent, k: &str| {
-                e.attributes.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone()).unwrap_or_default()
-            };
+            let attr = |e: &crate::client::tx::TxEvent, k: &str| e.attribute(k).unwrap_or_default().to_string();
             let orders: Vec<String> = r
                 .events_of("wasm-order-created")
                 .map(|e| format!("{}/{}/{}/{}", attr(e, "owner"), attr(e, "dseq"), attr(e, "gseq"), attr(e, "oseq")))
@@ -375,13 +373,13 @@ pub async fn lease(ctx: &Ctx, cmd: LeaseCmd) -> Result<(), CliError> {
 /// `escrow-payment-closed` events — not from `transfer` events, the first of which is the fee.
 fn escrow_payouts(r: &TxResult, escrow: &str) -> (String, String) {
     let mut totals: BTreeMap<String, (Uint256, Uint256)> = BTreeMap::new();
-    let events = r.events_of("wasm-escrow-withdrawn").chain(r.events_of("wasm-escrow-payment-closed"));
+    let events = r
+        .contract_events("wasm-escrow-withdrawn", escrow)
+        .chain(r.contract_events("wasm-escrow-payment-closed", escrow));
     for e in events {
-        let attr = |k: &str| e.attributes.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str());
-        if attr("_contract_address") != Some(escrow) {
-            continue;
-        }
-        let (Some(denom), Some(amount), Some(take)) = (attr("denom"), attr("amount"), attr("take")) else {
+        let (Some(denom), Some(amount), Some(take)) =
+            (e.attribute("denom"), e.attribute("amount"), e.attribute("take"))
+        else {
             continue;
         };
         let (Ok(amount), Ok(take)) = (amount.parse::<Uint256>(), take.parse::<Uint256>()) else {
