@@ -1,20 +1,30 @@
 //! The dev node's mempool: transactions that passed CheckTx, in arrival order, without
-//! duplicates, up to a size limit.
+//! duplicates, up to a size limit — and, like CometBFT's, a cache of the hashes it has seen, so a
+//! tx sent again after its block committed is refused as a duplicate (code 19) rather than run
+//! again through CheckTx (where it would fail on its spent sequence).
 
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 
 use crate::error::TxError;
+
+/// How many tx hashes the cache remembers (CometBFT's `mempool.cache_size` default).
+pub const CACHE_SIZE: usize = 10_000;
 
 #[derive(Debug)]
 pub struct Mempool {
     txs: VecDeque<([u8; 32], Vec<u8>)>,
     hashes: BTreeSet<[u8; 32]>,
     max_txs: usize,
+    cache: SeenCache,
 }
 
 impl Mempool {
     pub fn new(max_txs: usize) -> Self {
-        Mempool { txs: VecDeque::new(), hashes: BTreeSet::new(), max_txs }
+        Mempool::with_cache(max_txs, CACHE_SIZE)
+    }
+
+    pub fn with_cache(max_txs: usize, cache_size: usize) -> Self {
+        Mempool { txs: VecDeque::new(), hashes: BTreeSet::new(), max_txs, cache: SeenCache::new(cache_size) }
     }
 
     pub fn len(&self) -> usize {
@@ -29,9 +39,10 @@ impl Mempool {
         self.hashes.contains(hash)
     }
 
-    /// Refuses duplicates and a full pool before CheckTx runs (CometBFT's order).
+    /// Refuses duplicates (in the pool or in the cache of seen txs) and a full pool before
+    /// CheckTx runs (CometBFT's order).
     pub fn admit(&self, hash: &[u8; 32]) -> Result<(), TxError> {
-        if self.contains(hash) {
+        if self.contains(hash) || self.cache.contains(hash) {
             return Err(TxError::TxInMempool("tx already exists in cache".into()));
         }
         if self.txs.len() >= self.max_txs {
@@ -40,13 +51,23 @@ impl Mempool {
         Ok(())
     }
 
+    /// Adds a tx that passed CheckTx; its hash stays in the cache after it leaves the pool.
     pub fn push(&mut self, hash: [u8; 32], tx: Vec<u8>) {
         if self.hashes.insert(hash) {
+            self.cache.insert(hash);
             self.txs.push_back((hash, tx));
         }
     }
 
-    /// Removes and returns txs from the front while they fit in `max_bytes` in total.
+    /// Forgets a tx that failed in its block, so a corrected resubmission of the same bytes (say
+    /// after funding the account) is checked again — CometBFT does the same unless
+    /// `keep-invalid-txs-in-cache` is set.
+    pub fn forget(&mut self, hash: &[u8; 32]) {
+        self.cache.remove(hash);
+    }
+
+    /// Removes and returns txs from the front while they fit in `max_bytes` in total. Their
+    /// hashes stay in the cache.
     pub fn take(&mut self, max_bytes: usize) -> Vec<Vec<u8>> {
         let mut out = Vec::new();
         let mut size = 0usize;
@@ -63,16 +84,57 @@ impl Mempool {
         out
     }
 
-    /// Keeps only the txs `keep` accepts (CometBFT's recheck after a commit).
+    /// Keeps only the txs `keep` accepts (CometBFT's recheck after a commit); the others leave
+    /// the cache too.
     pub fn retain(&mut self, mut keep: impl FnMut(&[u8]) -> bool) {
         let hashes = &mut self.hashes;
+        let cache = &mut self.cache;
         self.txs.retain(|(hash, tx)| {
             let k = keep(tx);
             if !k {
                 hashes.remove(hash);
+                cache.remove(hash);
             }
             k
         });
+    }
+}
+
+/// The hashes of the last `capacity` txs admitted, oldest evicted first. A removed hash leaves
+/// a stale slot in `order`, skipped at eviction (the generation tells it apart from a later
+/// insert of the same hash).
+#[derive(Debug)]
+struct SeenCache {
+    seen: HashMap<[u8; 32], u64>,
+    order: VecDeque<([u8; 32], u64)>,
+    next: u64,
+    capacity: usize,
+}
+
+impl SeenCache {
+    fn new(capacity: usize) -> Self {
+        SeenCache { seen: HashMap::new(), order: VecDeque::new(), next: 0, capacity: capacity.max(1) }
+    }
+
+    fn contains(&self, hash: &[u8; 32]) -> bool {
+        self.seen.contains_key(hash)
+    }
+
+    fn insert(&mut self, hash: [u8; 32]) {
+        self.next += 1;
+        self.seen.insert(hash, self.next);
+        self.order.push_back((hash, self.next));
+        while self.order.len() > self.capacity {
+            if let Some((old, generation)) = self.order.pop_front()
+                && self.seen.get(&old) == Some(&generation)
+            {
+                self.seen.remove(&old);
+            }
+        }
+    }
+
+    fn remove(&mut self, hash: &[u8; 32]) {
+        self.seen.remove(hash);
     }
 }
 
@@ -92,5 +154,37 @@ mod tests {
         m.retain(|_| false);
         assert!(m.is_empty());
         assert!(!m.contains(&[2; 32]));
+    }
+
+    #[test]
+    fn a_committed_tx_stays_a_duplicate_until_evicted() {
+        let mut m = Mempool::with_cache(10, 2);
+        m.push([1; 32], vec![1]);
+        assert_eq!(m.take(100), vec![vec![1]]);
+        // Left the pool with its block; sent again it is still a duplicate.
+        assert!(matches!(m.admit(&[1; 32]), Err(TxError::TxInMempool(_))));
+        m.push([2; 32], vec![2]);
+        m.push([3; 32], vec![3]);
+        // The cache holds two hashes: the oldest went first.
+        m.admit(&[1; 32]).unwrap();
+        assert!(m.admit(&[2; 32]).is_err() && m.admit(&[3; 32]).is_err());
+    }
+
+    #[test]
+    fn txs_that_fail_leave_the_cache() {
+        let mut m = Mempool::with_cache(10, 3);
+        m.push([1; 32], vec![1]);
+        m.push([2; 32], vec![2]);
+        m.retain(|tx| tx != [1]);
+        m.admit(&[1; 32]).unwrap();
+        m.take(100);
+        m.forget(&[2; 32]);
+        m.admit(&[2; 32]).unwrap();
+        // A hash forgotten and pushed again is not evicted by its own stale slot.
+        m.push([2; 32], vec![2]);
+        m.push([4; 32], vec![4]);
+        assert!(m.admit(&[2; 32]).is_err());
+        m.push([5; 32], vec![5]);
+        assert!(m.admit(&[2; 32]).is_err() && m.admit(&[4; 32]).is_err() && m.admit(&[5; 32]).is_err());
     }
 }

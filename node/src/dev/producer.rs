@@ -160,7 +160,14 @@ impl Producer {
                 last_results: &self.last_results,
             },
         )?;
+        let hashes: Vec<[u8; 32]> = txs.iter().map(|tx| tx_hash(tx)).collect();
         let outcome = self.app.finalize_block(header, block_id.clone(), txs)?;
+        // A tx that failed in its block may be sent again (CometBFT's mempool update).
+        for (hash, result) in hashes.iter().zip(&outcome.results) {
+            if !result.is_ok() {
+                self.mempool.forget(hash);
+            }
+        }
         let committed = self.app.commit()?;
         self.last_results = outcome.results.iter().map(TxOutcome::to_exec_result).collect();
         self.last_block_id = Some(block_id);

@@ -209,8 +209,18 @@ fn sequences_must_match_and_replays_are_refused() {
     assert_ok(&node.deliver(tx.clone()));
     let balance = START - 1_000 - FEE;
 
-    // The very same bytes again: account sequence mismatch (sdk code 32).
-    let out = refused(&mut node, tx, "sdk", 32);
+    // The very same bytes again: still in the mempool's cache after their block (CometBFT keeps
+    // committed txs there), refused before CheckTx (sdk code 19).
+    refused(&mut node, tx, "sdk", 19);
+    // Other bytes with the spent sequence: account sequence mismatch (sdk code 32).
+    let replay = node.sign(
+        &tenant,
+        vec![send(&tenant.account_id, &admin.account_id, vec![coin(3, DENOM)])],
+        FEE,
+        SEND_GAS,
+        Some(0),
+    );
+    let out = refused(&mut node, replay, "sdk", 32);
     assert!(out.log.contains("account sequence mismatch, expected 1, got 0"), "{}", out.log);
     // A sequence from the future.
     let ahead = node.sign(&tenant, vec![small_send(&tenant, &admin)], FEE, SEND_GAS, Some(5));

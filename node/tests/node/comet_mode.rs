@@ -42,7 +42,8 @@ async fn broadcast_tx_forwards_to_the_comet_rpc() {
     let tx = signed_send(0, &tenant, 4_321, admin.account_number, admin.sequence);
     assert_eq!(broadcast(comet.grpc_addr, tx.clone(), BroadcastMode::Sync).await.unwrap(), (0, String::new()));
     // The same tx again: the mempool's cache refuses it with the SDK's code 19.
-    let (code, log) = broadcast(comet.grpc_addr, tx, BroadcastMode::Sync).await.unwrap();
+    // (Whether or not its block has committed by now: the cache outlives the pool.)
+    let (code, log) = broadcast(comet.grpc_addr, tx.clone(), BroadcastMode::Sync).await.unwrap();
     assert_eq!(code, 19, "{log}");
     // ASYNC forwards too.
     let second = signed_send(0, &tenant, 1, admin.account_number, admin.sequence + 1);
@@ -57,6 +58,10 @@ async fn broadcast_tx_forwards_to_the_comet_rpc() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert!(landed, "the forwarded txs did not reach the chain");
+    // Committed, the tx is still a duplicate — not a stale sequence (code 32): CometBFT keeps
+    // committed txs in its mempool cache. (Regression: this test once raced a block.)
+    let (code, log) = broadcast(comet.grpc_addr, tx, BroadcastMode::Sync).await.unwrap();
+    assert_eq!(code, 19, "{log}");
 
     // With CometBFT gone, BroadcastTx fails as unavailable and says where it tried.
     dev.shutdown().await.unwrap();
