@@ -105,7 +105,7 @@ impl Dapp {
             .tx_response
             .unwrap();
         assert_eq!(sent.code, 0, "CheckTx: {}", sent.raw_log);
-        for _ in 0..100 {
+        for _ in 0..600 {
             match TxClient::new(self.channel.clone()).get_tx(GetTxRequest { hash: sent.txhash.clone() }).await {
                 Ok(found) => {
                     let found = found.into_inner();

@@ -65,7 +65,7 @@ async fn abci(addr: std::net::SocketAddr, path: &str, data: Vec<u8>) -> abci_que
 
 /// Waits until the node has committed `height`.
 async fn wait_height(view: &ChainView, height: u64) {
-    for _ in 0..300 {
+    for _ in 0..1500 {
         if view.status().height >= height {
             return;
         }
@@ -593,7 +593,7 @@ async fn websocket_bad_input_and_subscription_limits() {
     assert_eq!(v["error"]["data"], "max_subscription_clients 2 reached");
     drop(ws2);
     let mut ok = false;
-    for i in 0..50 {
+    for i in 0..200 {
         tokio::time::sleep(Duration::from_millis(50)).await;
         if ws_call(&mut ws3, 2 + i, "subscribe", json!({"query": queries[0]})).await.get("result").is_some() {
             ok = true;
