@@ -66,9 +66,10 @@ impl Mempool {
         self.cache.remove(hash);
     }
 
-    /// Removes and returns txs from the front while they fit in `max_bytes` in total. Their
-    /// hashes stay in the cache.
-    pub fn take(&mut self, max_bytes: usize) -> Vec<Vec<u8>> {
+    /// Removes and returns txs from the front while they fit in `max_bytes` in total, with
+    /// their hashes (which stay in the cache).
+    pub fn take(&mut self, max_bytes: usize) -> (Vec<[u8; 32]>, Vec<Vec<u8>>) {
+        let mut hashes = Vec::new();
         let mut out = Vec::new();
         let mut size = 0usize;
         while let Some((_, tx)) = self.txs.front() {
@@ -78,10 +79,11 @@ impl Mempool {
             size += tx.len();
             if let Some((hash, tx)) = self.txs.pop_front() {
                 self.hashes.remove(&hash);
+                hashes.push(hash);
                 out.push(tx);
             }
         }
-        out
+        (hashes, out)
     }
 
     /// Keeps only the txs `keep` accepts (CometBFT's recheck after a commit); the others leave
@@ -150,7 +152,7 @@ mod tests {
         assert!(matches!(m.admit(&[1; 32]), Err(TxError::TxInMempool(_))));
         m.push([2; 32], vec![2; 10]);
         assert!(matches!(m.admit(&[3; 32]), Err(TxError::MempoolFull(_))));
-        assert_eq!(m.take(15), vec![vec![1; 10]]);
+        assert_eq!(m.take(15), (vec![[1; 32]], vec![vec![1; 10]]));
         m.retain(|_| false);
         assert!(m.is_empty());
         assert!(!m.contains(&[2; 32]));
@@ -160,7 +162,7 @@ mod tests {
     fn a_committed_tx_stays_a_duplicate_until_evicted() {
         let mut m = Mempool::with_cache(10, 2);
         m.push([1; 32], vec![1]);
-        assert_eq!(m.take(100), vec![vec![1]]);
+        assert_eq!(m.take(100), (vec![[1; 32]], vec![vec![1]]));
         // Left the pool with its block; sent again it is still a duplicate.
         assert!(matches!(m.admit(&[1; 32]), Err(TxError::TxInMempool(_))));
         m.push([2; 32], vec![2]);

@@ -147,7 +147,7 @@ impl Producer {
         let (height, app_hash) = self.app.state();
         let chain_id =
             self.app.params().map(|p| p.chain_id.clone()).ok_or_else(|| NodeError::Genesis("no genesis".into()))?;
-        let txs = self.mempool.take(usize::try_from(BLOCK_MAX_BYTES).unwrap_or(usize::MAX));
+        let (hashes, txs) = self.mempool.take(usize::try_from(BLOCK_MAX_BYTES).unwrap_or(usize::MAX));
         let (header, block_id) = build_header(
             &self.validator,
             &HeaderInput {
@@ -160,7 +160,6 @@ impl Producer {
                 last_results: &self.last_results,
             },
         )?;
-        let hashes: Vec<[u8; 32]> = txs.iter().map(|tx| tx_hash(tx)).collect();
         let outcome = self.app.finalize_block(header, block_id.clone(), txs)?;
         // A tx that failed in its block may be sent again (CometBFT's mempool update).
         for (hash, result) in hashes.iter().zip(&outcome.results) {
