@@ -50,7 +50,12 @@ fn signed(node: &TestNode, dev: &Dev, body: &TxBody, auth: &AuthInfo) -> TxRaw {
 }
 
 fn small_send(from: &Dev, to: &Dev) -> Any {
-    send(&from.account_id, &to.account_id, vec![coin(1_000, DENOM)])
+    send_of(from, to, 1_000)
+}
+
+/// A send of `amount` (other amounts give other tx bytes for the same signer and sequence).
+fn send_of(from: &Dev, to: &Dev, amount: u128) -> Any {
+    send(&from.account_id, &to.account_id, vec![coin(amount, DENOM)])
 }
 
 /// Submits `tx` expecting CheckTx to refuse it with `(codespace, code)`; the mempool and the
@@ -213,13 +218,7 @@ fn sequences_must_match_and_replays_are_refused() {
     // committed txs there), refused before CheckTx (sdk code 19).
     refused(&mut node, tx, "sdk", 19);
     // Other bytes with the spent sequence: account sequence mismatch (sdk code 32).
-    let replay = node.sign(
-        &tenant,
-        vec![send(&tenant.account_id, &admin.account_id, vec![coin(3, DENOM)])],
-        FEE,
-        SEND_GAS,
-        Some(0),
-    );
+    let replay = node.sign(&tenant, vec![send_of(&tenant, &admin, 3)], FEE, SEND_GAS, Some(0));
     let out = refused(&mut node, replay, "sdk", 32);
     assert!(out.log.contains("account sequence mismatch, expected 1, got 0"), "{}", out.log);
     // A sequence from the future.
@@ -230,13 +229,7 @@ fn sequences_must_match_and_replays_are_refused() {
     assert_ok(&node.submit(next.clone()));
     refused(&mut node, next.clone(), "sdk", 19);
     // A second tx with the same sequence (a different body) after the first is accepted.
-    let conflicting = node.sign(
-        &tenant,
-        vec![send(&tenant.account_id, &admin.account_id, vec![coin(2, DENOM)])],
-        FEE,
-        SEND_GAS,
-        Some(1),
-    );
+    let conflicting = node.sign(&tenant, vec![send_of(&tenant, &admin, 2)], FEE, SEND_GAS, Some(1));
     refused(&mut node, conflicting, "sdk", 32);
     let produced = node.block();
     assert_eq!(produced.outcome.results.len(), 1);
@@ -424,7 +417,7 @@ fn a_failing_message_rolls_back_the_whole_tx_except_fee_and_sequence() {
     // Send, instantiate, then a message the registry refuses.
     let refusal = leasehold_types::provider::ExecuteMsg::Delete {};
     let msgs = vec![
-        send(&tenant.account_id, &auditor.account_id, vec![coin(123_456, DENOM)]),
+        send_of(&tenant, &auditor, 123_456),
         instantiate.clone(),
         execute(&tenant.account_id, &registry, &refusal, vec![]),
     ];
@@ -543,13 +536,7 @@ fn a_fee_the_payer_can_no_longer_afford_fails_the_tx_without_charging_it() {
     let admin = dev("admin");
     // CheckTx runs only the ante handler, so both pass; in the block the first tx spends
     // everything but its fee, and the second one's fee cannot be paid.
-    let drain = node.sign(
-        &tenant,
-        vec![send(&tenant.account_id, &admin.account_id, vec![coin(START - FEE, DENOM)])],
-        FEE,
-        SEND_GAS,
-        Some(0),
-    );
+    let drain = node.sign(&tenant, vec![send_of(&tenant, &admin, START - FEE)], FEE, SEND_GAS, Some(0));
     let then = node.sign(&tenant, vec![small_send(&tenant, &admin)], FEE, SEND_GAS, Some(1));
     let outs = node.deliver_all(vec![drain, then]);
     assert_ok(&outs[0]);
