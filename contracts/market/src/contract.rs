@@ -63,19 +63,26 @@ pub fn execute(deps: DepsMut, env: Env, info: MessageInfo, msg: ExecuteMsg) -> R
         ExecuteMsg::CreateDeployment { dseq, hash, groups, auto_match } => {
             deployment::create(deps, env, info, dseq, hash, groups, auto_match)
         }
-        ExecuteMsg::UpdateDeployment { dseq, hash } => deployment::update(deps, info, dseq, hash),
+        ExecuteMsg::UpdateDeployment { dseq, hash, auto_match } => {
+            deployment::update(deps, info, dseq, hash, auto_match)
+        }
+        ExecuteMsg::ExcludeProvider { dseq, provider } => deployment::exclude_provider(deps, env, info, dseq, provider),
+        ExecuteMsg::ReadmitProvider { dseq, provider } => deployment::readmit_provider(deps, info, dseq, provider),
         ExecuteMsg::CloseDeployment { dseq } => deployment::close(deps, env, info, dseq),
         ExecuteMsg::PauseGroup { dseq, gseq } => deployment::end_group(deps, env, info, dseq, gseq, GroupEnd::Pause),
         ExecuteMsg::StartGroup { dseq, gseq } => deployment::start_group(deps, env, info, dseq, gseq),
         ExecuteMsg::CloseGroup { dseq, gseq } => deployment::end_group(deps, env, info, dseq, gseq, GroupEnd::Close),
         ExecuteMsg::CreateBid { order, price } => bidding::create_bid(deps, env, info, order, price),
         ExecuteMsg::CloseBid { bid } => bidding::close_bid(deps, env, info, bid),
+        ExecuteMsg::RejectBid { bid } => bidding::reject_bid(deps, env, info, bid),
         ExecuteMsg::CreateLease { bid } => bidding::create_lease(deps, env, info, bid),
         ExecuteMsg::CloseLease { lease, reason } => bidding::close_lease(deps, env, info, lease, reason),
         ExecuteMsg::MatchOrder { order } => bidding::match_order(deps, env, info, order),
         ExecuteMsg::CloseExpiredOrder { order } => bidding::close_expired_order(deps, env, info, order),
         ExecuteMsg::EscrowHook(hook) => hooks::escrow_hook(deps, env, info, hook),
         ExecuteMsg::UpdateParams { params: p } => params::update(deps, info, p),
+        ExecuteMsg::ProposeAdmin { admin } => params::propose_admin(deps, info, admin),
+        ExecuteMsg::AcceptAdmin {} => params::accept_admin(deps, info),
     }
 }
 

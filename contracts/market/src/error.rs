@@ -69,8 +69,31 @@ pub enum ContractError {
     #[error("order {id} does not expire before height {expires_at}")]
     OrderNotExpired { id: String, expires_at: u64 },
 
-    #[error("order {id} accepts no more bids: {open} open bids reach the limit of {max}")]
-    TooManyBids { id: String, open: u32, max: u32 },
+    #[error(
+        "order {id} is full ({open} open bids, the limit is {max}): a new bid must be below its most expensive bid, {highest}"
+    )]
+    TooManyBids { id: String, open: u32, max: u32, highest: String },
+
+    #[error("provider {provider} is excluded from deployment {deployment}")]
+    ProviderExcluded { provider: String, deployment: String },
+
+    #[error("provider {provider} is already excluded from deployment {deployment}")]
+    ProviderAlreadyExcluded { provider: String, deployment: String },
+
+    #[error("provider {provider} is not excluded from deployment {deployment}")]
+    ProviderNotExcluded { provider: String, deployment: String },
+
+    #[error("deployment {deployment} already excludes {max} providers (the most it can)")]
+    TooManyExcluded { deployment: String, max: u32 },
+
+    #[error("nothing to update: give a new manifest hash and/or a different auto_match")]
+    NothingToUpdate,
+
+    #[error("the escrow account of deployment {id} is overdrawn: deposit before starting a group")]
+    EscrowOverdrawn { id: String },
+
+    #[error("no admin transfer is pending")]
+    NoPendingAdmin,
 
     #[error("bid {id} already exists (one bid per provider per order)")]
     BidExists { id: String },

@@ -38,3 +38,8 @@ pub fn lease_closed(id: &BidId, reason: LeaseCloseReason) -> Event {
         .add_attribute("reason", reason_name(reason))
         .add_attribute("reason_code", reason.code().to_string())
 }
+
+/// `provider-excluded` / `provider-readmitted` on a deployment.
+pub fn exclusion(ty: &str, id: &DeploymentId, provider: &str, reason: &str) -> Event {
+    deployment(ty, id).add_attribute("provider", provider).add_attribute("reason", reason)
+}

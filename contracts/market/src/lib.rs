@@ -11,6 +11,7 @@ pub mod contract;
 pub mod error;
 mod escrow_msgs;
 mod events;
+mod exclusion;
 mod execute;
 mod lifecycle;
 mod matching;

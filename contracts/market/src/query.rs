@@ -5,16 +5,17 @@ use cosmwasm_std::{Binary, Deps, Env, Order as IterOrder, StdResult, Storage, to
 use cw_storage_plus::Bound;
 use leasehold_types::ids::{BidId, DeploymentId, OrderId};
 use leasehold_types::market::{
-    BidState, BidsResponse, ConfigResponse, DeploymentResponse, DeploymentState, DeploymentsResponse, LeaseState,
-    LeasesResponse, OrderResponse, OrderState, OrdersResponse, ProviderLeaseCountResponse, QueryMsg,
+    BidState, BidsResponse, ConfigResponse, DeploymentResponse, DeploymentState, DeploymentsResponse,
+    ExcludedProvidersResponse, LeaseState, LeasesResponse, OrderResponse, OrderState, OrdersResponse,
+    ProviderLeaseCountResponse, QueryMsg,
 };
 use leasehold_types::pagination::page_size;
 
 use crate::error::ContractError;
 use crate::execute::{load_bid, load_deployment, load_group, load_lease, load_order};
 use crate::state::{
-    ADMIN, ESCROW, GROUPS, PARAMS, PROVIDER_ACTIVE_LEASES, REGISTRY, bid_state_code, bids, deployment_state_code,
-    deployments, lease_state_code, leases, order_state_code, orders,
+    ADMIN, ESCROW, EXCLUDED, GROUPS, PARAMS, PENDING_ADMIN, PROVIDER_ACTIVE_LEASES, REGISTRY, bid_state_code, bids,
+    deployment_state_code, deployments, lease_state_code, leases, order_state_code, orders,
 };
 
 pub fn dispatch(deps: Deps, _env: Env, msg: QueryMsg) -> Result<Binary, ContractError> {
@@ -22,6 +23,7 @@ pub fn dispatch(deps: Deps, _env: Env, msg: QueryMsg) -> Result<Binary, Contract
     Ok(match msg {
         QueryMsg::Config {} => to_json_binary(&ConfigResponse {
             admin: ADMIN.load(store)?,
+            pending_admin: PENDING_ADMIN.may_load(store)?,
             escrow: ESCROW.load(store)?,
             provider_registry: REGISTRY.load(store)?,
         })?,
@@ -50,6 +52,16 @@ pub fn dispatch(deps: Deps, _env: Env, msg: QueryMsg) -> Result<Binary, Contract
         QueryMsg::ProviderLeaseCount { provider } => to_json_binary(&ProviderLeaseCountResponse {
             active: PROVIDER_ACTIVE_LEASES.may_load(store, &provider)?.unwrap_or(0),
         })?,
+        QueryMsg::ExcludedProviders { deployment, start_after, limit } => {
+            load_deployment(store, &deployment)?;
+            let key = deployment.storage_key();
+            let providers = EXCLUDED
+                .prefix(&key)
+                .keys(store, start_after.as_deref().map(Bound::exclusive), None, IterOrder::Ascending)
+                .take(page_size(limit))
+                .collect::<StdResult<Vec<String>>>()?;
+            to_json_binary(&ExcludedProvidersResponse { providers })?
+        }
     })
 }
 
@@ -84,25 +96,6 @@ fn prefix_bounds<'a>(prefix: Vec<u8>, start_after: Option<Vec<u8>>) -> (KeyBound
     (Some(min), max)
 }
 
-/// Collects up to `limit` values from an iterator of `(key, value)` results that pass `keep`.
-fn take_filtered<T>(
-    iter: Box<dyn Iterator<Item = StdResult<(Vec<u8>, T)>> + '_>,
-    limit: usize,
-    keep: impl Fn(&T) -> bool,
-) -> StdResult<Vec<T>> {
-    let mut out = Vec::with_capacity(limit);
-    for item in iter {
-        let (_, v) = item?;
-        if keep(&v) {
-            out.push(v);
-            if out.len() == limit {
-                break;
-            }
-        }
-    }
-    Ok(out)
-}
-
 fn after<'a>(start_after: Option<Vec<u8>>) -> Option<Bound<'a, Vec<u8>>> {
     start_after.map(Bound::exclusive)
 }
@@ -125,12 +118,19 @@ fn list_deployments(
     let start = start_after.map(|s| s.storage_key());
     let map = deployments();
     Ok(match (owner, state) {
-        (Some(owner), state) => {
+        (Some(owner), None) => {
             let (min, max) = prefix_bounds(owner_prefix(&owner), start);
-            take_filtered(map.range(deps.storage, min, max, IterOrder::Ascending), limit, |d| {
-                state.is_none_or(|s| d.state == s)
-            })?
+            collect(map.range(deps.storage, min, max, IterOrder::Ascending), limit)?
         }
+        (Some(owner), Some(s)) => collect(
+            map.idx.owner_state.prefix((owner, deployment_state_code(s))).range(
+                deps.storage,
+                after(start),
+                None,
+                IterOrder::Ascending,
+            ),
+            limit,
+        )?,
         (None, Some(s)) => collect(
             map.idx.state.prefix(deployment_state_code(s)).range(
                 deps.storage,
@@ -159,12 +159,19 @@ fn list_orders(
     let start = start_after.map(|s| s.storage_key());
     let map = orders();
     let found = match (owner, state) {
-        (Some(owner), state) => {
+        (Some(owner), None) => {
             let (min, max) = prefix_bounds(owner_prefix(&owner), start);
-            take_filtered(map.range(deps.storage, min, max, IterOrder::Ascending), limit, |o| {
-                state.is_none_or(|s| o.state == s)
-            })?
+            collect(map.range(deps.storage, min, max, IterOrder::Ascending), limit)?
         }
+        (Some(owner), Some(s)) => collect(
+            map.idx.owner_state.prefix((owner, order_state_code(s))).range(
+                deps.storage,
+                after(start),
+                None,
+                IterOrder::Ascending,
+            ),
+            limit,
+        )?,
         (None, Some(s)) => collect(
             map.idx.state.prefix(order_state_code(s)).range(deps.storage, after(start), None, IterOrder::Ascending),
             limit,
@@ -193,7 +200,16 @@ fn list_bids(
     let map = bids();
     let store = deps.storage;
     Ok(match (order, provider, state) {
-        (Some(order), provider, Some(s)) => collect(
+        // One provider bids at most once per order: a point lookup.
+        (Some(order), Some(p), state) => {
+            let id = order.bid(&p);
+            let past_start = start.is_none_or(|s| id.storage_key() > s);
+            map.may_load(store, id.storage_key())?
+                .filter(|b| past_start && state.is_none_or(|s| b.state == s))
+                .into_iter()
+                .collect()
+        }
+        (Some(order), None, Some(s)) => collect(
             map.idx.order_state.prefix((order.storage_key(), bid_state_code(s))).range(
                 store,
                 after(start),
@@ -201,15 +217,10 @@ fn list_bids(
                 IterOrder::Ascending,
             ),
             limit,
-        )?
-        .into_iter()
-        .filter(|b| provider.as_ref().is_none_or(|p| &b.id.provider == p))
-        .collect(),
-        (Some(order), provider, None) => {
+        )?,
+        (Some(order), None, None) => {
             let (min, max) = prefix_bounds(order.storage_key(), start);
-            take_filtered(map.range(store, min, max, IterOrder::Ascending), limit, |b| {
-                provider.as_ref().is_none_or(|p| &b.id.provider == p)
-            })?
+            collect(map.range(store, min, max, IterOrder::Ascending), limit)?
         }
         (None, Some(p), Some(s)) => collect(
             map.idx.provider_state.prefix((p, bid_state_code(s))).range(
@@ -244,12 +255,32 @@ fn list_leases(
     let map = leases();
     let store = deps.storage;
     Ok(match (owner, provider, state) {
-        (Some(owner), provider, state) => {
+        (Some(owner), None, None) => {
             let (min, max) = prefix_bounds(owner_prefix(&owner), start);
-            take_filtered(map.range(store, min, max, IterOrder::Ascending), limit, |l| {
-                state.is_none_or(|s| l.state == s) && provider.as_ref().is_none_or(|p| &l.id.provider == p)
-            })?
+            collect(map.range(store, min, max, IterOrder::Ascending), limit)?
         }
+        (Some(owner), None, Some(s)) => collect(
+            map.idx.owner_state.prefix((owner, lease_state_code(s))).range(
+                store,
+                after(start),
+                None,
+                IterOrder::Ascending,
+            ),
+            limit,
+        )?,
+        (Some(owner), Some(p), Some(s)) => collect(
+            map.idx.owner_provider_state.prefix((owner, p, lease_state_code(s))).range(
+                store,
+                after(start),
+                None,
+                IterOrder::Ascending,
+            ),
+            limit,
+        )?,
+        (Some(owner), Some(p), None) => collect(
+            map.idx.owner_provider.prefix((owner, p)).range(store, after(start), None, IterOrder::Ascending),
+            limit,
+        )?,
         (None, Some(p), Some(s)) => collect(
             map.idx.provider_state.prefix((p, lease_state_code(s))).range(
                 store,

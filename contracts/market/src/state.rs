@@ -12,6 +12,10 @@ use leasehold_types::market::{
 
 /// Governance address allowed to change params; `None` freezes them.
 pub const ADMIN: Item<Option<Addr>> = Item::new("admin");
+/// The address the admin proposed as its successor (two-step transfer).
+pub const PENDING_ADMIN: Item<Addr> = Item::new("padmin");
+/// Providers a tenant excluded from a deployment: (deployment storage key, provider).
+pub const EXCLUDED: Map<(&[u8], &str), cosmwasm_std::Empty> = Map::new("x");
 pub const PARAMS: Item<MarketParams> = Item::new("params");
 /// The escrow contract instantiated by the market (set in `reply`).
 pub const ESCROW: Item<Addr> = Item::new("escrow");
@@ -25,11 +29,13 @@ pub const GROUPS: Map<&[u8], Group> = Map::new("g");
 
 pub struct DeploymentIndexes<'a> {
     pub state: MultiIndex<'a, u8, Deployment, Vec<u8>>,
+    /// Deployments of one owner in one state (filtered lists never scan).
+    pub owner_state: MultiIndex<'a, (String, u8), Deployment, Vec<u8>>,
 }
 
 impl IndexList<Deployment> for DeploymentIndexes<'_> {
     fn get_indexes(&'_ self) -> Box<dyn Iterator<Item = &'_ dyn Index<Deployment>> + '_> {
-        let v: Vec<&dyn Index<Deployment>> = vec![&self.state];
+        let v: Vec<&dyn Index<Deployment>> = vec![&self.state, &self.owner_state];
         Box::new(v.into_iter())
     }
 }
@@ -37,23 +43,38 @@ impl IndexList<Deployment> for DeploymentIndexes<'_> {
 pub fn deployments<'a>() -> IndexedMap<Vec<u8>, Deployment, DeploymentIndexes<'a>> {
     IndexedMap::new(
         "d",
-        DeploymentIndexes { state: MultiIndex::new(|_, d: &Deployment| deployment_state_code(d.state), "d", "d_s") },
+        DeploymentIndexes {
+            state: MultiIndex::new(|_, d: &Deployment| deployment_state_code(d.state), "d", "d_s"),
+            owner_state: MultiIndex::new(
+                |_, d: &Deployment| (d.id.owner.clone(), deployment_state_code(d.state)),
+                "d",
+                "d_os",
+            ),
+        },
     )
 }
 
 pub struct OrderIndexes<'a> {
     pub state: MultiIndex<'a, u8, Order, Vec<u8>>,
+    /// Orders of one owner in one state.
+    pub owner_state: MultiIndex<'a, (String, u8), Order, Vec<u8>>,
 }
 
 impl IndexList<Order> for OrderIndexes<'_> {
     fn get_indexes(&'_ self) -> Box<dyn Iterator<Item = &'_ dyn Index<Order>> + '_> {
-        let v: Vec<&dyn Index<Order>> = vec![&self.state];
+        let v: Vec<&dyn Index<Order>> = vec![&self.state, &self.owner_state];
         Box::new(v.into_iter())
     }
 }
 
 pub fn orders<'a>() -> IndexedMap<Vec<u8>, Order, OrderIndexes<'a>> {
-    IndexedMap::new("o", OrderIndexes { state: MultiIndex::new(|_, o: &Order| order_state_code(o.state), "o", "o_s") })
+    IndexedMap::new(
+        "o",
+        OrderIndexes {
+            state: MultiIndex::new(|_, o: &Order| order_state_code(o.state), "o", "o_s"),
+            owner_state: MultiIndex::new(|_, o: &Order| (o.id.owner.clone(), order_state_code(o.state)), "o", "o_os"),
+        },
+    )
 }
 
 pub struct BidIndexes<'a> {
@@ -92,11 +113,24 @@ pub struct LeaseIndexes<'a> {
     pub state: MultiIndex<'a, u8, Lease, Vec<u8>>,
     pub provider: MultiIndex<'a, String, Lease, Vec<u8>>,
     pub provider_state: MultiIndex<'a, (String, u8), Lease, Vec<u8>>,
+    /// Leases of one owner in one state.
+    pub owner_state: MultiIndex<'a, (String, u8), Lease, Vec<u8>>,
+    /// Leases between one owner and one provider.
+    pub owner_provider: MultiIndex<'a, (String, String), Lease, Vec<u8>>,
+    /// Leases between one owner and one provider in one state.
+    pub owner_provider_state: MultiIndex<'a, (String, String, u8), Lease, Vec<u8>>,
 }
 
 impl IndexList<Lease> for LeaseIndexes<'_> {
     fn get_indexes(&'_ self) -> Box<dyn Iterator<Item = &'_ dyn Index<Lease>> + '_> {
-        let v: Vec<&dyn Index<Lease>> = vec![&self.state, &self.provider, &self.provider_state];
+        let v: Vec<&dyn Index<Lease>> = vec![
+            &self.state,
+            &self.provider,
+            &self.provider_state,
+            &self.owner_state,
+            &self.owner_provider,
+            &self.owner_provider_state,
+        ];
         Box::new(v.into_iter())
     }
 }
@@ -111,6 +145,13 @@ pub fn leases<'a>() -> IndexedMap<Vec<u8>, Lease, LeaseIndexes<'a>> {
                 |_, l: &Lease| (l.id.provider.clone(), lease_state_code(l.state)),
                 "l",
                 "l_ps",
+            ),
+            owner_state: MultiIndex::new(|_, l: &Lease| (l.id.owner.clone(), lease_state_code(l.state)), "l", "l_os"),
+            owner_provider: MultiIndex::new(|_, l: &Lease| (l.id.owner.clone(), l.id.provider.clone()), "l", "l_op"),
+            owner_provider_state: MultiIndex::new(
+                |_, l: &Lease| (l.id.owner.clone(), l.id.provider.clone(), lease_state_code(l.state)),
+                "l",
+                "l_ops",
             ),
         },
     )
@@ -162,8 +203,8 @@ pub fn add_active_lease(store: &mut dyn Storage, provider: &str, delta: i32) -> 
 
 /// Every storage namespace this contract uses, for the uniqueness test (quality.md CT-08).
 pub const NAMESPACES: &[&str] = &[
-    "admin", "params", "escrow", "registry", "pal", "g", "d", "d_s", "o", "o_s", "b", "b_s", "b_p", "b_ps", "b_os",
-    "l", "l_s", "l_p", "l_ps",
+    "admin", "padmin", "params", "escrow", "registry", "pal", "x", "g", "d", "d_s", "d_os", "o", "o_s", "o_os", "b",
+    "b_s", "b_p", "b_ps", "b_os", "l", "l_s", "l_p", "l_ps", "l_os", "l_op", "l_ops",
 ];
 
 #[cfg(test)]

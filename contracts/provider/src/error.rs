@@ -31,4 +31,7 @@ pub enum ContractError {
 
     #[error("attribute {key:?} is not signed by the sender")]
     AttributeNotSigned { key: String },
+
+    #[error("arithmetic overflow")]
+    Overflow,
 }

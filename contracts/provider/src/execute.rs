@@ -7,7 +7,7 @@ use leasehold_types::provider::{Provider, ProviderInfo, validate_host_uri};
 use leasehold_types::{Attribute, ValidationError};
 
 use crate::error::ContractError;
-use crate::state::{AUDITS, MARKET, PROVIDER_ATTRS, PROVIDERS};
+use crate::state::{AUDITS, GENERATIONS, MARKET, PROVIDER_ATTRS, PROVIDERS, generation};
 
 /// Checks everything a provider declares (shared by register and update).
 fn validate_declaration(host_uri: &str, attributes: &[Attribute], info: &ProviderInfo) -> Result<(), ContractError> {
@@ -85,8 +85,9 @@ pub fn update(
     Ok(Response::new().add_attribute("action", "update").add_event(event))
 }
 
-/// Deletes the sender's registration once the market reports no active lease for it.
-/// The audit records signed for the provider are left alone: they are the auditors' to withdraw.
+/// Deletes the sender's registration once the market reports no active lease for it. The audit
+/// records signed for this registration stop counting (the provider's generation moves on), so a
+/// later re-registration starts unaudited.
 pub fn delete(deps: DepsMut, info: MessageInfo) -> Result<Response, ContractError> {
     let owner = info.sender;
     let provider = load_registered(deps.storage, &owner)?;
@@ -98,6 +99,8 @@ pub fn delete(deps: DepsMut, info: MessageInfo) -> Result<Response, ContractErro
     }
     index_remove(deps.storage, &owner, &provider.attributes);
     PROVIDERS.remove(deps.storage, &owner);
+    let next = generation(deps.storage, &owner)?.checked_add(1).ok_or(ContractError::Overflow)?;
+    GENERATIONS.save(deps.storage, &owner, &next)?;
     let event = Event::new("provider-deleted").add_attribute("owner", owner.as_str());
     Ok(Response::new().add_attribute("action", "delete").add_event(event))
 }
@@ -120,7 +123,8 @@ pub fn sign_attributes(
     }
     validate_attributes("attributes", &attributes, false)?;
 
-    let mut record = AUDITS.may_load(deps.storage, (&owner, &auditor))?.unwrap_or_default();
+    let generation = generation(deps.storage, &owner)?;
+    let mut record = AUDITS.may_load(deps.storage, (&owner, generation, &auditor))?.unwrap_or_default();
     for a in &attributes {
         match record.iter_mut().find(|r| r.key == a.key) {
             Some(existing) => existing.value.clone_from(&a.value),
@@ -133,7 +137,7 @@ pub fn sign_attributes(
         return Err(err.into());
     }
     record.sort_by(|a, b| a.key.cmp(&b.key));
-    AUDITS.save(deps.storage, (&owner, &auditor), &record)?;
+    AUDITS.save(deps.storage, (&owner, generation, &auditor), &record)?;
 
     let event = Event::new("audit-signed")
         .add_attribute("owner", owner.as_str())
@@ -143,7 +147,8 @@ pub fn sign_attributes(
 }
 
 /// The sender, as auditor, withdraws its signature on `keys` of `owner`, or on the whole record
-/// when `keys` is `None`. A record left empty is removed. `owner` need not be registered any more.
+/// when `keys` is `None`. A record left empty is removed. `owner` need not be registered any more
+/// (records of its current generation only).
 pub fn delete_attributes(
     deps: DepsMut,
     info: MessageInfo,
@@ -152,7 +157,9 @@ pub fn delete_attributes(
 ) -> Result<Response, ContractError> {
     let auditor = info.sender;
     let owner = deps.api.addr_validate(&owner)?;
-    let mut record = AUDITS.may_load(deps.storage, (&owner, &auditor))?.ok_or(ContractError::NoAuditRecord)?;
+    let generation = generation(deps.storage, &owner)?;
+    let mut record =
+        AUDITS.may_load(deps.storage, (&owner, generation, &auditor))?.ok_or(ContractError::NoAuditRecord)?;
 
     let removed: Vec<String> = match keys {
         None => record.drain(..).map(|a| a.key).collect(),
@@ -179,9 +186,9 @@ pub fn delete_attributes(
     };
     let record_deleted = record.is_empty();
     if record_deleted {
-        AUDITS.remove(deps.storage, (&owner, &auditor));
+        AUDITS.remove(deps.storage, (&owner, generation, &auditor));
     } else {
-        AUDITS.save(deps.storage, (&owner, &auditor), &record)?;
+        AUDITS.save(deps.storage, (&owner, generation, &auditor), &record)?;
     }
 
     let event = Event::new("audit-deleted")

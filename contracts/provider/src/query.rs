@@ -9,7 +9,7 @@ use leasehold_types::pagination::page_size;
 use leasehold_types::provider::{AuditRecord, AuditedAttributesResponse, ConfigResponse, Provider, ProvidersResponse};
 
 use crate::error::ContractError;
-use crate::state::{AUDITS, MARKET, PROVIDER_ATTRS, PROVIDERS};
+use crate::state::{AUDITS, MARKET, PROVIDER_ATTRS, PROVIDERS, generation};
 
 pub fn config(deps: Deps) -> Result<ConfigResponse, ContractError> {
     Ok(ConfigResponse { market: MARKET.load(deps.storage)? })
@@ -62,7 +62,7 @@ pub fn audited_attributes(
     let limit = page_size(limit);
     let start = start_after.map(|s| deps.api.addr_validate(&s)).transpose()?;
     let records = AUDITS
-        .prefix(&owner)
+        .prefix((&owner, generation(deps.storage, &owner)?))
         .range(deps.storage, start.as_ref().map(Bound::exclusive), None, Order::Ascending)
         .take(limit)
         .map(|item| item.map(|(auditor, attributes)| AuditRecord { owner: owner.clone(), auditor, attributes }))
@@ -74,6 +74,7 @@ pub fn audited_attributes(
 pub fn auditor_attributes(deps: Deps, owner: String, auditor: String) -> Result<AuditRecord, ContractError> {
     let owner = deps.api.addr_validate(&owner)?;
     let auditor = deps.api.addr_validate(&auditor)?;
-    let attributes = AUDITS.may_load(deps.storage, (&owner, &auditor))?.unwrap_or_default();
+    let generation = generation(deps.storage, &owner)?;
+    let attributes = AUDITS.may_load(deps.storage, (&owner, generation, &auditor))?.unwrap_or_default();
     Ok(AuditRecord { owner, auditor, attributes })
 }

@@ -16,9 +16,20 @@ pub const PROVIDERS: Map<&Addr, Provider> = Map::new("prv");
 /// Kept in step with `PROVIDERS` by every register, update and delete.
 pub const PROVIDER_ATTRS: Map<(&str, &str, &Addr), ()> = Map::new("pat");
 
-/// Audit records by (provider owner, auditor): the attributes the auditor signed, sorted by key,
-/// never empty (an emptied record is removed). Not tied to the provider's registration.
-pub const AUDITS: Map<(&Addr, &Addr), Vec<Attribute>> = Map::new("aud");
+/// Audit records by (provider owner, registration generation, auditor): the attributes the
+/// auditor signed, sorted by key, never empty (an emptied record is removed). Only the current
+/// generation's records count, so audits do not survive a provider's `Delete` into a later
+/// re-registration (O(1): nothing is iterated at delete).
+pub const AUDITS: Map<(&Addr, u64, &Addr), Vec<Attribute>> = Map::new("aug");
+
+/// How many times each provider address was deleted: its current registration generation
+/// (absent = 0).
+pub const GENERATIONS: Map<&Addr, u64> = Map::new("gen");
+
+/// The current registration generation of `owner`.
+pub fn generation(storage: &dyn cosmwasm_std::Storage, owner: &Addr) -> cosmwasm_std::StdResult<u64> {
+    Ok(GENERATIONS.may_load(storage, owner)?.unwrap_or(0))
+}
 
 #[cfg(test)]
 mod tests {
@@ -27,12 +38,13 @@ mod tests {
     /// CT-08: namespaces are unique and none is a prefix of another (cw2 uses `contract_info`).
     #[test]
     fn namespaces_are_unique_and_prefix_free() {
-        let (market, providers, index, audits) = (MARKET, PROVIDERS, PROVIDER_ATTRS, AUDITS);
-        let namespaces: [&[u8]; 5] = [
+        let (market, providers, index, audits, generations) = (MARKET, PROVIDERS, PROVIDER_ATTRS, AUDITS, GENERATIONS);
+        let namespaces: [&[u8]; 6] = [
             market.as_slice(),
             providers.namespace_bytes(),
             index.namespace_bytes(),
             audits.namespace_bytes(),
+            generations.namespace_bytes(),
             b"contract_info",
         ];
         for (i, a) in namespaces.iter().enumerate() {

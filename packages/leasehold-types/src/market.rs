@@ -10,8 +10,12 @@ use crate::validation::ValidationError;
 
 /// Length of a manifest hash (SHA-256).
 pub const HASH_LEN: usize = 32;
-/// Bounds of `max_bids_per_order` (Akash: 1..=500).
-pub const MAX_BIDS_PER_ORDER_LIMIT: u32 = 500;
+/// Upper bound of `max_bids_per_order`. Akash allows up to 500; here the worst-case
+/// `CloseDeployment` (every group's order full of bids, each refunded) must fit the node's per-tx
+/// gas limit with a 2x margin (measured in `packages/wasm-host/tests/vm/attacks.rs`).
+pub const MAX_BIDS_PER_ORDER_LIMIT: u32 = 50;
+/// Most providers a deployment excludes (explicitly or after the tenant closed their lease).
+pub const MAX_EXCLUDED_PROVIDERS: u32 = 64;
 
 /// A denom the market accepts, with its minimum deposits.
 #[cw_serde]
@@ -28,8 +32,9 @@ pub struct DenomParams {
 pub struct MarketParams {
     /// Denoms deployments may be priced in and bids collateralised in.
     pub denoms: Vec<DenomParams>,
-    /// Most open bids one order accepts: the N-th is accepted, the N+1-th refused.
-    /// Closed and lost bids do not count.
+    /// Most open bids one order holds. A bid on a full order is accepted only when it is
+    /// strictly cheaper than the order's most expensive open bid, which it evicts (refunded);
+    /// otherwise it is refused. Closed and lost bids do not count.
     pub max_bids_per_order: u32,
     /// Blocks after an order is created before `match_order` may pick a winner.
     pub bidding_window: u64,
@@ -175,9 +180,13 @@ pub struct Deployment {
     pub hash: HexBinary,
     /// Denom of all prices and of the escrow account.
     pub denom: String,
-    /// Whether anyone may call `match_order` after the bidding window.
+    /// Whether anyone may call `match_order` after the bidding window (the tenant switches it
+    /// with `UpdateDeployment`).
     pub auto_match: bool,
     pub groups: u32,
+    /// Providers excluded from bidding on this deployment (`ExcludedProviders` lists them).
+    #[serde(default)]
+    pub excluded: u32,
     pub created_at: u64,
     pub closed_at: Option<u64>,
 }
@@ -237,8 +246,15 @@ pub enum ExecuteMsg {
     /// attached coin is the escrow deposit: one coin, in the groups' price denom, at least the
     /// denom's minimum.
     CreateDeployment { dseq: u64, hash: HexBinary, groups: Vec<GroupSpec>, auto_match: bool },
-    /// Replaces the manifest hash of an active deployment.
-    UpdateDeployment { dseq: u64, hash: HexBinary },
+    /// The tenant changes an active deployment: a new manifest hash and/or auto-matching on or
+    /// off. At least one must be given and differ from what is stored.
+    UpdateDeployment { dseq: u64, hash: Option<HexBinary>, auto_match: Option<bool> },
+    /// The tenant excludes `provider` from its deployment: its open bids on the deployment's
+    /// orders are closed (collateral refunded) and it may not bid again until readmitted. A
+    /// provider is also excluded automatically when the tenant closes its lease.
+    ExcludeProvider { dseq: u64, provider: String },
+    /// The tenant lifts an exclusion.
+    ReadmitProvider { dseq: u64, provider: String },
     /// Closes the deployment, its groups, orders, bids and leases, and its escrow account
     /// (providers paid, depositors refunded).
     CloseDeployment { dseq: u64 },
@@ -253,6 +269,9 @@ pub enum ExecuteMsg {
     CreateBid { order: OrderId, price: DecCoin },
     /// The bidding provider withdraws an open bid; its collateral is refunded.
     CloseBid { bid: BidId },
+    /// The order's tenant refuses an open bid: it is lost and its collateral refunded. The
+    /// provider cannot bid on that order again (one bid per provider per order).
+    RejectBid { bid: BidId },
     /// The tenant accepts a bid: it becomes the lease, every other open bid is lost and refunded.
     CreateLease { bid: BidId },
     /// Ends a lease. The tenant may give no reason or `owner`; the order is relisted while the
@@ -268,6 +287,11 @@ pub enum ExecuteMsg {
     EscrowHook(EscrowHookMsg),
     /// Admin only.
     UpdateParams { params: MarketParams },
+    /// Admin only: proposes `admin` as the next admin (replacing any earlier proposal). Nothing
+    /// changes until that address sends `AcceptAdmin`.
+    ProposeAdmin { admin: String },
+    /// The proposed admin only: becomes the admin.
+    AcceptAdmin {},
 }
 
 #[cw_serde]
@@ -321,11 +345,17 @@ pub enum QueryMsg {
     /// Number of active leases of a provider (asked by the registry before a delete).
     #[returns(ProviderLeaseCountResponse)]
     ProviderLeaseCount { provider: String },
+    /// Providers excluded from a deployment, ordered by address.
+    #[returns(ExcludedProvidersResponse)]
+    ExcludedProviders { deployment: DeploymentId, start_after: Option<String>, limit: Option<u32> },
 }
 
 #[cw_serde]
 pub struct ConfigResponse {
     pub admin: Option<Addr>,
+    /// Proposed by the admin; becomes admin when it accepts.
+    #[serde(default)]
+    pub pending_admin: Option<Addr>,
     pub escrow: Addr,
     pub provider_registry: Addr,
 }
@@ -365,4 +395,9 @@ pub struct LeasesResponse {
 #[cw_serde]
 pub struct ProviderLeaseCountResponse {
     pub active: u32,
+}
+
+#[cw_serde]
+pub struct ExcludedProvidersResponse {
+    pub providers: Vec<String>,
 }

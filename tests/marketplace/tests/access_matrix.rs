@@ -30,7 +30,8 @@ const ROLES: [Role; 6] =
 ///   group 3 paused;
 /// - deployment 2 (tenant, auto-match, no bidding window): an open order with `provider`'s bid;
 /// - deployment 3 (tenant): an expired order;
-/// - `auditor` signed `provider`'s region.
+/// - `auditor` signed `provider`'s region;
+/// - the tenant excluded `stranger` from deployment 1; the admin proposed `stranger` as admin.
 struct World {
     s: Suite,
     tenant: cosmwasm_std::Addr,
@@ -68,6 +69,11 @@ impl World {
         s.bid(&provider, &DeploymentId::new(tenant.as_str(), 2).group(1).order(1), price(10, DENOM), collateral())
             .unwrap();
         s.advance(3);
+        // An exclusion to lift and an admin transfer to accept.
+        let exclude = ExecuteMsg::ExcludeProvider { dseq: 1, provider: stranger.to_string() };
+        s.exec_market(&tenant, &exclude, &[]).unwrap();
+        let admin = s.admin.clone();
+        s.exec_market(&admin, &ExecuteMsg::ProposeAdmin { admin: stranger.to_string() }, &[]).unwrap();
         Self { s, tenant, provider, other, auditor, stranger }
     }
 
@@ -131,7 +137,12 @@ fn cells() -> Vec<Cell> {
         ),
         (
             "market.update_deployment",
-            |_, _| Target::Market(ExecuteMsg::UpdateDeployment { dseq: 1, hash: manifest_hash(99) }, vec![]),
+            |_, _| {
+                Target::Market(
+                    ExecuteMsg::UpdateDeployment { dseq: 1, hash: Some(manifest_hash(99)), auto_match: None },
+                    vec![],
+                )
+            },
             &[Tenant],
         ),
         ("market.close_deployment", |_, _| Target::Market(ExecuteMsg::CloseDeployment { dseq: 1 }, vec![]), &[Tenant]),
@@ -149,6 +160,23 @@ fn cells() -> Vec<Cell> {
             &[OtherProvider],
         ),
         ("market.close_bid", |w, _| Target::Market(ExecuteMsg::CloseBid { bid: w.open_bid() }, vec![]), &[Provider]),
+        ("market.reject_bid", |w, _| Target::Market(ExecuteMsg::RejectBid { bid: w.open_bid() }, vec![]), &[Tenant]),
+        (
+            "market.exclude_provider",
+            |w, _| Target::Market(ExecuteMsg::ExcludeProvider { dseq: 1, provider: w.other.to_string() }, vec![]),
+            &[Tenant],
+        ),
+        (
+            "market.readmit_provider",
+            |w, _| Target::Market(ExecuteMsg::ReadmitProvider { dseq: 1, provider: w.stranger.to_string() }, vec![]),
+            &[Tenant],
+        ),
+        (
+            "market.propose_admin",
+            |w, _| Target::Market(ExecuteMsg::ProposeAdmin { admin: w.auditor.to_string() }, vec![]),
+            &[Admin],
+        ),
+        ("market.accept_admin", |_, _| Target::Market(ExecuteMsg::AcceptAdmin {}, vec![]), &[Stranger]),
         (
             "market.create_lease",
             |w, _| Target::Market(ExecuteMsg::CreateLease { bid: w.open_bid() }, vec![]),
@@ -339,6 +367,6 @@ fn every_message_against_every_role() {
             }
         }
     }
-    assert_eq!(cells.len(), 27, "one row per execute message");
+    assert_eq!(cells.len(), 32, "one row per execute message");
     assert!(failures.is_empty(), "access matrix violations:\n{}", failures.join("\n"));
 }

@@ -102,8 +102,20 @@ fn unknown_ids_and_closed_objects() {
     let t = w.tenant.clone();
     let p = w.p.clone();
     let d = DeploymentId::new(t.as_str(), 1);
-    expect_err(&mut w, &t, ExecuteMsg::UpdateDeployment { dseq: 9, hash: manifest_hash(9) }, &[], "not found");
-    expect_err(&mut w, &t, ExecuteMsg::UpdateDeployment { dseq: 1, hash: manifest_hash(1) }, &[], "hash is unchanged");
+    expect_err(
+        &mut w,
+        &t,
+        ExecuteMsg::UpdateDeployment { dseq: 9, hash: Some(manifest_hash(9)), auto_match: None },
+        &[],
+        "not found",
+    );
+    expect_err(
+        &mut w,
+        &t,
+        ExecuteMsg::UpdateDeployment { dseq: 1, hash: Some(manifest_hash(1)), auto_match: None },
+        &[],
+        "hash is unchanged",
+    );
     expect_err(&mut w, &t, ExecuteMsg::PauseGroup { dseq: 1, gseq: 9 }, &[], "group");
     let missing_order = d.group(1).order(7);
     expect_err(
@@ -125,7 +137,13 @@ fn unknown_ids_and_closed_objects() {
     expect_err(&mut w, &t, ExecuteMsg::CloseExpiredOrder { order: missing_order }, &[], "not found");
     w.s.exec_market(&t, &ExecuteMsg::CloseDeployment { dseq: 1 }, &[]).unwrap();
     expect_err(&mut w, &t, ExecuteMsg::CloseDeployment { dseq: 1 }, &[], "is closed");
-    expect_err(&mut w, &t, ExecuteMsg::UpdateDeployment { dseq: 1, hash: manifest_hash(5) }, &[], "is closed");
+    expect_err(
+        &mut w,
+        &t,
+        ExecuteMsg::UpdateDeployment { dseq: 1, hash: Some(manifest_hash(5)), auto_match: None },
+        &[],
+        "is closed",
+    );
     expect_err(&mut w, &t, ExecuteMsg::StartGroup { dseq: 1, gseq: 1 }, &[], "is closed");
 }
 
@@ -138,7 +156,7 @@ fn non_payable_messages_refuse_funds() {
     let b = o.bid(w.p.as_str());
     let funds = [coin(5, DENOM)];
     let msgs = vec![
-        ExecuteMsg::UpdateDeployment { dseq: 1, hash: manifest_hash(8) },
+        ExecuteMsg::UpdateDeployment { dseq: 1, hash: Some(manifest_hash(8)), auto_match: None },
         ExecuteMsg::CloseDeployment { dseq: 1 },
         ExecuteMsg::PauseGroup { dseq: 1, gseq: 1 },
         ExecuteMsg::StartGroup { dseq: 1, gseq: 1 },
@@ -190,7 +208,13 @@ fn params_are_validated_and_changes_evented() {
     let p = w.p.clone();
     w.s.bid(&p, &o, price(5, DENOM), collateral()).unwrap();
     let q = w.s.provider("q", cpu_provider_attrs("us"));
-    expect_err(&mut w, &q, ExecuteMsg::CreateBid { order: o, price: price(5, DENOM) }, &[collateral()], "limit of 1");
+    expect_err(
+        &mut w,
+        &q,
+        ExecuteMsg::CreateBid { order: o, price: price(5, DENOM) },
+        &[collateral()],
+        "the limit is 1",
+    );
 }
 
 #[test]

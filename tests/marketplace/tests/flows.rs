@@ -104,6 +104,11 @@ fn tenant_close_relists_and_provider_close_pauses() {
     assert_eq!(s.order(&g.order(2)).order.state, OrderState::Open);
     assert_eq!(s.order(&g.order(1)).order.state, OrderState::Closed);
 
+    // The tenant's close excluded the provider from the deployment; the tenant lets it back in.
+    assert!(event(&res, "provider-excluded").is_some());
+    let err = s.bid(&p, &g.order(2), price(9, DENOM), collateral()).unwrap_err();
+    assert!(err.to_string().contains("is excluded from deployment"), "{err}");
+    s.exec_market(&tenant, &ExecuteMsg::ReadmitProvider { dseq: 7, provider: p.to_string() }, &[]).unwrap();
     let lease2 = g.order(2).bid(p.as_str());
     s.bid(&p, &g.order(2), price(9, DENOM), collateral()).unwrap();
     s.create_lease(&tenant, &lease2).unwrap();
@@ -136,13 +141,13 @@ fn max_bids_per_order_is_exact_and_closed_bids_do_not_count() {
         s.bid(p, &order, price(50, DENOM), collateral()).unwrap();
     }
     let err = s.bid(&providers[5], &order, price(50, DENOM), collateral()).unwrap_err();
-    assert!(err.to_string().contains("5 open bids reach the limit of 5"), "{err}");
+    assert!(err.to_string().contains("5 open bids, the limit is 5"), "{err}");
     // A closed bid frees its slot.
     s.exec_market(&providers[0], &ExecuteMsg::CloseBid { bid: order.bid(providers[0].as_str()) }, &[]).unwrap();
     assert_eq!(s.balance(&providers[0], DENOM), START, "closed bid refunded");
     s.bid(&providers[5], &order, price(50, DENOM), collateral()).unwrap();
     let err = s.bid(&providers[6], &order, price(50, DENOM), collateral()).unwrap_err();
-    assert!(err.to_string().contains("limit of 5"), "{err}");
+    assert!(err.to_string().contains("the limit is 5"), "{err}");
     // One bid per provider per order, even after closing it.
     let err = s.bid(&providers[0], &order, price(40, DENOM), collateral()).unwrap_err();
     assert!(err.to_string().contains("already exists"), "{err}");

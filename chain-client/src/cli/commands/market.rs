@@ -84,7 +84,11 @@ pub async fn deployment(ctx: &Ctx, cmd: DeploymentCmd) -> Result<(), CliError> {
         DeploymentCmd::Update { file, dseq } => {
             let sdl = read_sdl(&file)?;
             let msg =
-                market::ExecuteMsg::UpdateDeployment { dseq, hash: HexBinary::from(sdl.manifest_hash().to_vec()) };
+                market::ExecuteMsg::UpdateDeployment {
+                    dseq,
+                    hash: Some(HexBinary::from(sdl.manifest_hash().to_vec())),
+                    auto_match: None,
+                };
             exec_market(ctx, &format!("deployment {dseq} updated"), msg, vec![]).await
         }
         DeploymentCmd::Close { dseq } => {

@@ -1,6 +1,6 @@
 //! Bids, leases, auto-matching and order expiry.
 
-use cosmwasm_std::{Coin, DecCoin, DepsMut, Env, MessageInfo, Response};
+use cosmwasm_std::{Coin, DecCoin, DepsMut, Env, MessageInfo, Response, Storage};
 use leasehold_types::escrow::AccountId;
 use leasehold_types::ids::{BidId, LeaseId, OrderId};
 use leasehold_types::market::{Bid, BidState, GroupState, LeaseCloseReason, LeaseState, Order, OrderState};
@@ -9,6 +9,7 @@ use super::{load_active_deployment, load_bid, load_group, load_lease, load_order
 use crate::error::ContractError;
 use crate::escrow_msgs;
 use crate::events;
+use crate::exclusion;
 use crate::lifecycle::{
     Effects, LeaseEnd, OrderCloseReason, close_order, create_lease as make_lease, end_open_bid, halt_open_group,
     open_order, order_bids,
@@ -17,6 +18,13 @@ use crate::matching::{check_provider_qualifies, registered_provider};
 use crate::state::{ESCROW, GROUPS, PARAMS, REGISTRY, bids, orders};
 use leasehold_types::dec_coin_string;
 use leasehold_types::funds::{nonpayable, one_coin};
+
+fn ensure_not_expired(order: &Order, height: u64) -> Result<(), ContractError> {
+    if height >= order.expires_at {
+        return Err(ContractError::OrderExpired { id: order.id.to_string(), expired_at: order.expires_at });
+    }
+    Ok(())
+}
 
 fn ensure_open(order: &Order) -> Result<(), ContractError> {
     if order.state != OrderState::Open {
@@ -46,9 +54,7 @@ pub fn create_bid(
     let mut order = load_order(deps.storage, &order_id)?;
     ensure_open(&order)?;
     let height = env.block.height;
-    if height >= order.expires_at {
-        return Err(ContractError::OrderExpired { id: order_id.to_string(), expired_at: order.expires_at });
-    }
+    ensure_not_expired(&order, height)?;
     if info.sender.as_str() == order_id.owner {
         return Err(ContractError::SelfBid);
     }
@@ -56,11 +62,10 @@ pub fn create_bid(
     if bids().has(deps.storage, bid_id.storage_key()) {
         return Err(ContractError::BidExists { id: bid_id.to_string() });
     }
-    if order.open_bids >= params.max_bids_per_order {
-        return Err(ContractError::TooManyBids {
-            id: order_id.to_string(),
-            open: order.open_bids,
-            max: params.max_bids_per_order,
+    if exclusion::is_excluded(deps.storage, &order_id.deployment(), info.sender.as_str()) {
+        return Err(ContractError::ProviderExcluded {
+            provider: info.sender.to_string(),
+            deployment: order_id.deployment().to_string(),
         });
     }
     if price.amount.is_zero() {
@@ -81,6 +86,23 @@ pub fn create_bid(
     let group = load_group(deps.storage, &order_id.group())?;
     check_provider_qualifies(deps.as_ref(), &registry, &provider, &group.spec, &group.id.to_string())?;
 
+    let escrow = ESCROW.load(deps.storage)?;
+    let mut fx = Effects::default();
+    if order.open_bids >= params.max_bids_per_order {
+        // A full order takes a strictly cheaper bid in place of its most expensive one, so
+        // throwaway bids at the ceiling cannot keep an honest, cheaper bid out.
+        let victim = most_expensive_open_bid(deps.storage, &order)?
+            .filter(|v| price.amount < v.price.amount)
+            .ok_or_else(|| ContractError::TooManyBids {
+                id: order_id.to_string(),
+                open: order.open_bids,
+                max: params.max_bids_per_order,
+                highest: most_expensive_price(deps.storage, &order),
+            })?;
+        order.open_bids = order.open_bids.saturating_sub(1);
+        end_open_bid(deps.storage, &escrow, victim, BidState::Lost, "evicted", height, &mut fx)?;
+    }
+
     let bid = Bid {
         id: bid_id.clone(),
         state: BidState::Open,
@@ -93,8 +115,6 @@ pub fn create_bid(
     order.open_bids += 1;
     orders().save(deps.storage, order_id.storage_key(), &order)?;
 
-    let escrow = ESCROW.load(deps.storage)?;
-    let mut fx = Effects::default();
     fx.msg(escrow_msgs::open_account(&escrow, AccountId::bid(&bid_id), &info.sender, collateral.clone())?);
     fx.event(
         events::bid("bid-created", &bid_id)
@@ -122,6 +142,44 @@ pub fn close_bid(deps: DepsMut, env: Env, info: MessageInfo, bid_id: BidId) -> R
     Ok(fx.into_response("close_bid"))
 }
 
+/// The open bid a cheaper newcomer evicts from a full order: the highest price; among equal
+/// prices the latest bid, then the highest provider address (the reverse of `match_order`'s
+/// preference).
+fn most_expensive_open_bid(store: &dyn Storage, order: &Order) -> Result<Option<Bid>, ContractError> {
+    Ok(order_bids(store, order, BidState::Open)?.into_iter().max_by(|a, b| {
+        (a.price.amount, a.created_at, &a.id.provider).cmp(&(b.price.amount, b.created_at, &b.id.provider))
+    }))
+}
+
+fn most_expensive_price(store: &dyn Storage, order: &Order) -> String {
+    most_expensive_open_bid(store, order)
+        .ok()
+        .flatten()
+        .map(|b| dec_coin_string(&b.price))
+        .unwrap_or_else(|| dec_coin_string(&order.price))
+}
+
+pub fn reject_bid(deps: DepsMut, env: Env, info: MessageInfo, bid_id: BidId) -> Result<Response, ContractError> {
+    nonpayable(&info, "reject_bid")?;
+    if info.sender.as_str() != bid_id.owner {
+        return Err(ContractError::Unauthorized {
+            action: "reject a bid on this order",
+            sender: info.sender.to_string(),
+        });
+    }
+    let bid = load_bid(deps.storage, &bid_id)?;
+    if bid.state != BidState::Open {
+        return Err(ContractError::BidNotOpen { id: bid_id.to_string(), state: state_name(&bid.state) });
+    }
+    let mut order = load_order(deps.storage, &bid_id.order())?;
+    order.open_bids = order.open_bids.saturating_sub(1);
+    orders().save(deps.storage, order.id.storage_key(), &order)?;
+    let escrow = ESCROW.load(deps.storage)?;
+    let mut fx = Effects::default();
+    end_open_bid(deps.storage, &escrow, bid, BidState::Lost, "rejected", env.block.height, &mut fx)?;
+    Ok(fx.into_response("reject_bid"))
+}
+
 pub fn create_lease(deps: DepsMut, env: Env, info: MessageInfo, bid_id: BidId) -> Result<Response, ContractError> {
     nonpayable(&info, "create_lease")?;
     if info.sender.as_str() != bid_id.owner {
@@ -137,8 +195,12 @@ pub fn create_lease(deps: DepsMut, env: Env, info: MessageInfo, bid_id: BidId) -
     }
     let order = load_order(deps.storage, &bid_id.order())?;
     ensure_open(&order)?;
+    ensure_not_expired(&order, env.block.height)?;
+    // The provider must still qualify: attributes and audits may have changed since it bid.
     let registry = REGISTRY.load(deps.storage)?;
-    registered_provider(deps.as_ref(), &registry, &bid_id.provider)?;
+    let provider = registered_provider(deps.as_ref(), &registry, &bid_id.provider)?;
+    let group = load_group(deps.storage, &bid_id.group())?;
+    check_provider_qualifies(deps.as_ref(), &registry, &provider, &group.spec, &group.id.to_string())?;
     let escrow = ESCROW.load(deps.storage)?;
     let mut fx = Effects::default();
     make_lease(deps.storage, &escrow, order, bid, "tenant", env.block.height, &mut fx)?;
@@ -190,6 +252,21 @@ pub fn close_lease(
 
     let mut group = load_group(deps.storage, &lease_id.group())?;
     if by_tenant {
+        // The provider the tenant walked away from does not win the relisted order again
+        // (an exclusion the tenant may lift); skipped when the deployment's list is full.
+        let mut deployment = load_active_deployment(deps.storage, &lease_id.deployment())?;
+        if !exclusion::is_excluded(deps.storage, &deployment.id, &lease_id.provider) && !exclusion::is_full(&deployment)
+        {
+            exclusion::exclude(
+                deps.storage,
+                &escrow,
+                &mut deployment,
+                &lease_id.provider,
+                "lease_closed",
+                height,
+                &mut fx,
+            )?;
+        }
         // Relist while the group is open (Akash parity).
         if group.state == GroupState::Open {
             let params = PARAMS.load(deps.storage)?;
@@ -215,6 +292,7 @@ pub fn match_order(deps: DepsMut, env: Env, info: MessageInfo, order_id: OrderId
     if height < order.matchable_at {
         return Err(ContractError::BiddingWindowOpen { id: order_id.to_string(), until: order.matchable_at });
     }
+    ensure_not_expired(&order, height)?;
     // Cheapest first; ties go to the earliest bid, then the lowest provider address.
     let mut candidates = order_bids(deps.storage, &order, BidState::Open)?;
     candidates.sort_by(|a, b| {

@@ -1,7 +1,7 @@
 //! Tenant messages on deployments and groups.
 
 use cosmwasm_std::{DepsMut, Env, HexBinary, MessageInfo, Response, Storage};
-use leasehold_types::escrow::AccountId;
+use leasehold_types::escrow::{AccountId, AccountResponse, AccountState, QueryMsg as EscrowQuery};
 use leasehold_types::ids::{DeploymentId, GroupId};
 use leasehold_types::market::{Deployment, DeploymentState, Group, GroupState, HASH_LEN, LeaseCloseReason};
 use leasehold_types::resources::{GroupSpec, validate_groups};
@@ -10,6 +10,7 @@ use super::{load_active_deployment, load_group, load_order, state_name};
 use crate::error::ContractError;
 use crate::escrow_msgs;
 use crate::events;
+use crate::exclusion;
 use crate::lifecycle::{Effects, LeaseEnd, OrderCloseReason, close_order, open_order};
 use crate::state::{ESCROW, GROUPS, PARAMS, deployments};
 use leasehold_types::funds::{nonpayable, one_coin};
@@ -68,6 +69,7 @@ pub fn create(
         denom: denom.clone(),
         auto_match,
         groups: groups.len() as u32,
+        excluded: 0,
         created_at: height,
         closed_at: None,
     };
@@ -93,19 +95,79 @@ pub fn create(
     Ok(fx.into_response("create_deployment"))
 }
 
-pub fn update(deps: DepsMut, info: MessageInfo, dseq: u64, hash: HexBinary) -> Result<Response, ContractError> {
+pub fn update(
+    deps: DepsMut,
+    info: MessageInfo,
+    dseq: u64,
+    hash: Option<HexBinary>,
+    auto_match: Option<bool>,
+) -> Result<Response, ContractError> {
     nonpayable(&info, "update_deployment")?;
-    check_hash(&hash)?;
+    if let Some(hash) = &hash {
+        check_hash(hash)?;
+    }
     let id = DeploymentId::new(info.sender.as_str(), dseq);
     let mut d = load_active_deployment(deps.storage, &id)?;
-    if d.hash == hash {
-        return Err(ContractError::HashUnchanged);
+    let only_hash = hash.is_some() && auto_match.is_none();
+    let new_hash = hash.filter(|h| *h != d.hash);
+    let new_auto_match = auto_match.filter(|a| *a != d.auto_match);
+    if new_hash.is_none() && new_auto_match.is_none() {
+        return Err(if only_hash { ContractError::HashUnchanged } else { ContractError::NothingToUpdate });
     }
-    d.hash = hash;
+    if let Some(h) = new_hash {
+        d.hash = h;
+    }
+    if let Some(a) = new_auto_match {
+        d.auto_match = a;
+    }
     deployments().save(deps.storage, id.storage_key(), &d)?;
-    Ok(Response::new()
-        .add_attribute("action", "update_deployment")
-        .add_event(events::deployment("deployment-updated", &id).add_attribute("hash", d.hash.to_hex())))
+    Ok(Response::new().add_attribute("action", "update_deployment").add_event(
+        events::deployment("deployment-updated", &id)
+            .add_attribute("hash", d.hash.to_hex())
+            .add_attribute("auto_match", d.auto_match.to_string()),
+    ))
+}
+
+/// The tenant excludes a provider from its deployment (see [`crate::exclusion`]).
+pub fn exclude_provider(
+    deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    dseq: u64,
+    provider: String,
+) -> Result<Response, ContractError> {
+    nonpayable(&info, "exclude_provider")?;
+    let provider = valid_provider(&deps, provider)?;
+    let id = DeploymentId::new(info.sender.as_str(), dseq);
+    let mut d = load_active_deployment(deps.storage, &id)?;
+    let escrow = ESCROW.load(deps.storage)?;
+    let mut fx = Effects::default();
+    exclusion::exclude(deps.storage, &escrow, &mut d, &provider, "tenant", env.block.height, &mut fx)?;
+    Ok(fx.into_response("exclude_provider"))
+}
+
+/// The tenant lifts an exclusion.
+pub fn readmit_provider(
+    deps: DepsMut,
+    info: MessageInfo,
+    dseq: u64,
+    provider: String,
+) -> Result<Response, ContractError> {
+    nonpayable(&info, "readmit_provider")?;
+    let provider = valid_provider(&deps, provider)?;
+    let id = DeploymentId::new(info.sender.as_str(), dseq);
+    let mut d = load_active_deployment(deps.storage, &id)?;
+    exclusion::readmit(deps.storage, &mut d, &provider)?;
+    let mut fx = Effects::default();
+    fx.event(events::exclusion("provider-readmitted", &id, &provider, "tenant"));
+    Ok(fx.into_response("readmit_provider"))
+}
+
+fn valid_provider(deps: &DepsMut, provider: String) -> Result<String, ContractError> {
+    deps.api
+        .addr_validate(&provider)
+        .map(|a| a.to_string())
+        .map_err(|_| ContractError::InvalidAddress { field: "provider".into(), address: provider })
 }
 
 /// Closes the group's current order and sets the group to `state`.
@@ -220,6 +282,14 @@ pub fn start_group(
     let mut group = owned_group(deps.storage, &info, dseq, gseq)?;
     if !matches!(group.state, GroupState::Paused | GroupState::InsufficientFunds) {
         return Err(invalid_state(&group, "start_group"));
+    }
+    // An overdrawn account cannot fund a lease: relisting would only draw bids that can never win.
+    let escrow = ESCROW.load(deps.storage)?;
+    let account_id = AccountId::deployment(&group.id.deployment());
+    let account: AccountResponse =
+        deps.querier.query_wasm_smart(&escrow, &EscrowQuery::Account { id: account_id.clone() })?;
+    if account.account.state != AccountState::Open || account.overdrawn_now {
+        return Err(ContractError::EscrowOverdrawn { id: group.id.deployment().to_string() });
     }
     let params = PARAMS.load(deps.storage)?;
     let mut fx = Effects::default();
