@@ -106,7 +106,13 @@ mod tests {
     use super::*;
 
     fn params(pool: &str) -> EscrowParams {
-        EscrowParams { take_rates: vec![], default_take_rate: Decimal::percent(2), community_pool: pool.into() }
+        EscrowParams {
+            take_rates: vec![],
+            default_take_rate: Decimal::percent(2),
+            community_pool: pool.into(),
+            deposit_minimums: vec![],
+            default_deposit_minimum: cosmwasm_std::Uint256::one(),
+        }
     }
 
     #[test]

@@ -49,8 +49,13 @@ pub enum ContractError {
     #[error("insufficient funds in {id}: balance {balance} does not fund one block at {needed}")]
     InsufficientFunds { id: String, balance: String, needed: String },
 
-    #[error("escrow account {id} already has {max} depositor entries")]
+    /// A new third-party depositor when the account already has `max` third-party entries.
+    #[error("escrow account {id} already has {max} third-party depositor entries")]
     TooManyDepositors { id: String, max: usize },
+
+    /// A third-party deposit below the denom's deposit minimum.
+    #[error("deposit of {amount}{denom} into escrow account {id} is below the third-party minimum of {minimum}{denom}")]
+    DepositTooSmall { id: String, amount: String, minimum: String, denom: String },
 
     #[error("escrow account {id} already has {max} open payments")]
     TooManyPayments { id: String, max: usize },

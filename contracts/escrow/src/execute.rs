@@ -6,7 +6,7 @@ use cosmwasm_std::{
 };
 use leasehold_types::escrow::{
     Account, AccountId, AccountScope, AccountState, ConfigResponse, Depositor, EscrowHookMsg, EscrowParams,
-    MAX_DEPOSITORS, MAX_PAYMENTS, MAX_XID_LEN, MarketHookExecuteMsg, Payment, PaymentId, PaymentState,
+    MAX_PAYMENTS, MAX_THIRD_PARTY_DEPOSITORS, MAX_XID_LEN, MarketHookExecuteMsg, Payment, PaymentId, PaymentState,
 };
 use leasehold_types::funds::{nonpayable, one_coin};
 use leasehold_types::validation::check_text;
@@ -35,8 +35,8 @@ fn check_payment_id(id: &PaymentId) -> Result<(), ContractError> {
     Ok(())
 }
 
-/// Checks the params: every rate at most 1, the community pool a valid address, one entry per
-/// denom.
+/// Checks the params: every rate at most 1, every deposit minimum at least 1, one entry per
+/// denom in each list, the community pool a valid address.
 pub(crate) fn validate_params(deps: &DepsMut, params: &EscrowParams) -> Result<(), ContractError> {
     let out_of_range =
         |field: String, value: String| ValidationError::OutOfRange { field, value, min: "0".into(), max: "1".into() };
@@ -50,6 +50,26 @@ pub(crate) fn validate_params(deps: &DepsMut, params: &EscrowParams) -> Result<(
         }
         if params.take_rates[..i].iter().any(|o| o.denom == t.denom) {
             return Err(ValidationError::Duplicate { field: "params.take_rates".into(), value: t.denom.clone() }.into());
+        }
+    }
+    let below_one = |field: String, value: Uint256| ValidationError::OutOfRange {
+        field,
+        value: value.to_string(),
+        min: "1".into(),
+        max: Uint256::MAX.to_string(),
+    };
+    if params.default_deposit_minimum.is_zero() {
+        return Err(below_one("params.default_deposit_minimum".into(), params.default_deposit_minimum).into());
+    }
+    for (i, m) in params.deposit_minimums.iter().enumerate() {
+        validation::check_text(&format!("params.deposit_minimums[{i}].denom"), &m.denom, true, 128)?;
+        if m.amount.is_zero() {
+            return Err(below_one(format!("params.deposit_minimums[{i}].amount"), m.amount).into());
+        }
+        if params.deposit_minimums[..i].iter().any(|o| o.denom == m.denom) {
+            return Err(
+                ValidationError::Duplicate { field: "params.deposit_minimums".into(), value: m.denom.clone() }.into()
+            );
         }
     }
     deps.api.addr_validate(&params.community_pool)?;
@@ -82,6 +102,20 @@ pub(crate) fn load_open_payments(storage: &dyn Storage, account: &Account) -> Re
             PAYMENTS.may_load(storage, (&key, xid))?.ok_or_else(|| ContractError::inconsistent("open payment missing"))
         })
         .collect()
+}
+
+/// Saves a settled account and prunes its depositor entries that are spent for good (the list
+/// is written only when that changes it).
+pub(crate) fn save_account(storage: &mut dyn Storage, account: &Account) -> Result<(), ContractError> {
+    let key = account.id.key();
+    ACCOUNTS.save(storage, &key, account)?;
+    if let Some(stored) = DEPOSITORS.may_load(storage, &key)? {
+        let pruned = settlement::prune_spent(account, stored.clone())?;
+        if pruned != stored {
+            DEPOSITORS.save(storage, &key, &pruned)?;
+        }
+    }
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -312,6 +346,18 @@ pub fn deposit(deps: DepsMut, env: Env, info: MessageInfo, id: AccountId) -> Res
     if coin.denom != account.denom {
         return Err(ContractError::WrongDenom { expected: account.denom, found: coin.denom });
     }
+    let third_party = info.sender != account.owner;
+    if third_party {
+        let minimum = settlement::deposit_minimum(&cfg.params, &account.denom);
+        if coin.amount < minimum {
+            return Err(ContractError::DepositTooSmall {
+                id: id.to_string(),
+                amount: coin.amount.to_string(),
+                minimum: minimum.to_string(),
+                denom: coin.denom,
+            });
+        }
+    }
     let height = env.block.height;
     let mut resp = Response::new().add_attribute("action", "deposit");
     resp = settle_and_commit(deps.storage, &cfg, &mut account, height, resp)?;
@@ -324,18 +370,26 @@ pub fn deposit(deps: DepsMut, env: Env, info: MessageInfo, id: AccountId) -> Res
         account.rate = Decimal256::zero();
         account.open_payments = 0;
     }
-    account.deposited = account.deposited.checked_add(coin.amount).map_err(|_| ContractError::overflow("deposited"))?;
-    settlement::whole(account.deposited)?;
 
     let key = id.key();
-    let mut depositors = DEPOSITORS.may_load(deps.storage, &key)?.unwrap_or_default();
-    match depositors.last_mut() {
-        Some(last) if last.address == info.sender => {
-            last.amount = last.amount.checked_add(coin.amount).map_err(|_| ContractError::overflow("deposit"))?;
+    // Entries spent for good go first, so they neither count against the cap nor take merges.
+    let stored = DEPOSITORS.may_load(deps.storage, &key)?.unwrap_or_default();
+    let mut depositors = settlement::prune_spent(&account, stored)?;
+    account.deposited = account.deposited.checked_add(coin.amount).map_err(|_| ContractError::overflow("deposited"))?;
+    settlement::whole(account.deposited)?;
+    match depositors.iter_mut().find(|d| d.address == info.sender) {
+        Some(entry) => {
+            entry.amount = entry.amount.checked_add(coin.amount).map_err(|_| ContractError::overflow("deposit"))?;
         }
-        _ => {
-            if depositors.len() >= MAX_DEPOSITORS {
-                return Err(ContractError::TooManyDepositors { id: id.to_string(), max: MAX_DEPOSITORS });
+        None => {
+            if third_party {
+                let others = depositors.iter().filter(|d| d.address != account.owner).count();
+                if others >= MAX_THIRD_PARTY_DEPOSITORS {
+                    return Err(ContractError::TooManyDepositors {
+                        id: id.to_string(),
+                        max: MAX_THIRD_PARTY_DEPOSITORS,
+                    });
+                }
             }
             depositors.push(Depositor {
                 address: info.sender.clone(),
@@ -355,7 +409,8 @@ pub fn deposit(deps: DepsMut, env: Env, info: MessageInfo, id: AccountId) -> Res
             .add_attribute("amount", coin.amount.to_string())
             .add_attribute("denom", coin.denom)
             .add_attribute("balance", settlement::balance(&account)?.to_string())
-            .add_attribute("reopened", reopened.to_string()),
+            .add_attribute("reopened", reopened.to_string())
+            .add_attribute("third_party", third_party.to_string()),
     ))
 }
 
@@ -424,7 +479,7 @@ pub fn create_payment(
     PAYMENTS.save(deps.storage, (&key, &id.xid), &payment)?;
     OPEN_PAYMENTS.save(deps.storage, (&key, &id.xid), &Empty {})?;
     PAYEE_PAYMENTS.save(deps.storage, (&payee, &key, &id.xid), &Empty {})?;
-    ACCOUNTS.save(deps.storage, &key, &account)?;
+    save_account(deps.storage, &account)?;
     Ok(Response::new().add_attribute("action", "create_payment").add_event(
         Event::new("escrow-payment-created")
             .add_attribute("account", account.id.to_string())
@@ -447,26 +502,41 @@ pub fn close_payment(deps: DepsMut, env: Env, info: MessageInfo, id: PaymentId) 
     let mut payment = load_payment(deps.storage, &id)?;
     if payment.state != PaymentState::Open {
         // Already stopped (overdrawn, possibly just now, or closed): nothing to do.
-        ACCOUNTS.save(deps.storage, &account.id.key(), &account)?;
+        save_account(deps.storage, &account)?;
         return Ok(resp.add_attribute("payment_state", payment_state_str(payment.state)));
     }
     resp = close_open_payment(deps.storage, &cfg, &mut account, &mut payment, resp)?;
-    ACCOUNTS.save(deps.storage, &account.id.key(), &account)?;
+    save_account(deps.storage, &account)?;
     Ok(resp.add_attribute("payment_state", payment_state_str(payment.state)))
 }
 
+/// Market only. Closes one account; see [`close_one`].
 pub fn close_account(deps: DepsMut, env: Env, info: MessageInfo, id: AccountId) -> Result<Response, ContractError> {
     let cfg = CONFIG.load(deps.storage)?;
     only_market(&cfg, &info, "close_account")?;
     nonpayable(&info, "close_account")?;
-    let mut account = load_account(deps.storage, &id)?;
+    let resp = Response::new().add_attribute("action", "close_account");
+    close_one(deps.storage, &cfg, env.block.height, &id, resp)
+}
+
+/// Closes one account at `height`: settles it (an overdraft found is committed and reported),
+/// closes every open payment paying each payee, refunds the depositors first-in-first-out,
+/// marks the account `Closed` and drops its depositor list (the `escrow-refunded` events record
+/// where the funds went). Unknown and already closed accounts are errors.
+fn close_one(
+    storage: &mut dyn Storage,
+    cfg: &ConfigResponse,
+    height: u64,
+    id: &AccountId,
+    mut resp: Response,
+) -> Result<Response, ContractError> {
+    let mut account = load_account(storage, id)?;
     if account.state == AccountState::Closed {
         return Err(ContractError::AccountClosed { id: id.to_string() });
     }
-    let mut resp = Response::new().add_attribute("action", "close_account");
-    resp = settle_and_commit(deps.storage, &cfg, &mut account, env.block.height, resp)?;
-    for mut payment in load_open_payments(deps.storage, &account)? {
-        resp = close_open_payment(deps.storage, &cfg, &mut account, &mut payment, resp)?;
+    resp = settle_and_commit(storage, cfg, &mut account, height, resp)?;
+    for mut payment in load_open_payments(storage, &account)? {
+        resp = close_open_payment(storage, cfg, &mut account, &mut payment, resp)?;
     }
     if account.open_payments != 0 || !account.rate.is_zero() {
         return Err(ContractError::inconsistent("payments still open after closing them all"));
@@ -474,8 +544,9 @@ pub fn close_account(deps: DepsMut, env: Env, info: MessageInfo, id: AccountId) 
 
     // Refund first-in-first-out.
     let key = id.key();
-    let depositors = DEPOSITORS.may_load(deps.storage, &key)?.unwrap_or_default();
-    let remaining = settlement::fifo_remaining(&depositors, settlement::spent(&account)?)?;
+    let depositors = DEPOSITORS.may_load(storage, &key)?.unwrap_or_default();
+    let offset = settlement::entries_offset(&account, &depositors)?;
+    let remaining = settlement::fifo_remaining(&depositors, offset, settlement::spent(&account)?)?;
     let mut total = Uint256::zero();
     let mut refunds = Vec::new();
     for (d, r) in depositors.iter().zip(remaining) {
@@ -491,10 +562,8 @@ pub fn close_account(deps: DepsMut, env: Env, info: MessageInfo, id: AccountId) 
         return Err(ContractError::inconsistent(format!("{left} {} left after closing {id}", account.denom)));
     }
     account.state = AccountState::Closed;
-    let depositors: Vec<Depositor> =
-        depositors.into_iter().map(|d| Depositor { remaining: Uint256::zero(), ..d }).collect();
-    ACCOUNTS.save(deps.storage, &key, &account)?;
-    DEPOSITORS.save(deps.storage, &key, &depositors)?;
+    ACCOUNTS.save(storage, &key, &account)?;
+    DEPOSITORS.remove(storage, &key);
 
     for (address, amount) in refunds {
         resp = resp
@@ -534,7 +603,7 @@ pub fn withdraw(deps: DepsMut, env: Env, info: MessageInfo, id: PaymentId) -> Re
     let payout = settlement::pay_out(&mut payment, settlement::take_rate(&cfg.params, &account.denom))?;
     let key = account.id.key();
     PAYMENTS.save(deps.storage, (&key, &id.xid), &payment)?;
-    ACCOUNTS.save(deps.storage, &key, &account)?;
+    save_account(deps.storage, &account)?;
     Ok(resp.add_messages(payout_msgs(&cfg, &payment.payee, &account.denom, &payout)).add_event(
         Event::new("escrow-withdrawn")
             .add_attribute("account", account.id.to_string())
@@ -552,7 +621,7 @@ pub fn settle(deps: DepsMut, env: Env, info: MessageInfo, id: AccountId) -> Resu
     let mut account = load_account(deps.storage, &id)?;
     let mut resp = Response::new().add_attribute("action", "settle");
     resp = settle_and_commit(deps.storage, &cfg, &mut account, env.block.height, resp)?;
-    ACCOUNTS.save(deps.storage, &id.key(), &account)?;
+    save_account(deps.storage, &account)?;
     Ok(resp.add_event(
         Event::new("escrow-settled")
             .add_attribute("account", id.to_string())
@@ -574,11 +643,14 @@ pub fn update_params(deps: DepsMut, info: MessageInfo, params: EscrowParams) -> 
     cfg.params = params;
     CONFIG.save(deps.storage, &cfg)?;
     let take_rates = cfg.params.take_rates.iter().map(|t| format!("{}:{}", t.denom, t.rate)).collect::<Vec<_>>();
+    let minimums = cfg.params.deposit_minimums.iter().map(|m| format!("{}:{}", m.denom, m.amount)).collect::<Vec<_>>();
     Ok(Response::new().add_attribute("action", "update_params").add_event(
         Event::new("escrow-params-updated")
             .add_attribute("default_take_rate", cfg.params.default_take_rate.to_string())
             .add_attribute("take_rates", take_rates.join(","))
-            .add_attribute("community_pool", cfg.params.community_pool),
+            .add_attribute("community_pool", cfg.params.community_pool)
+            .add_attribute("deposit_minimums", minimums.join(","))
+            .add_attribute("default_deposit_minimum", cfg.params.default_deposit_minimum.to_string()),
     ))
 }
 
@@ -614,6 +686,8 @@ mod tests {
             take_rates: vec![],
             default_take_rate: Decimal::zero(),
             community_pool: deps.api.addr_make("pool").to_string(),
+            deposit_minimums: vec![],
+            default_deposit_minimum: Uint256::one(),
         };
         let msg = InstantiateMsg { admin: Some(admin.to_string()), params, market: None };
         instantiate(deps.as_mut(), mock_env(), message_info(&market, &[]), msg).unwrap();

@@ -57,7 +57,7 @@ pub fn account(deps: Deps, env: Env, id: AccountId) -> Result<AccountResponse, C
     let cfg = CONFIG.load(deps.storage)?;
     let view = View::load(deps.storage, &cfg, &id, env.block.height)?;
     let depositors = DEPOSITORS.may_load(deps.storage, &id.key())?.unwrap_or_default();
-    let depositors = settlement::with_remaining(&view.account, depositors)?;
+    let depositors = settlement::prune_spent(&view.account, depositors)?;
     Ok(AccountResponse {
         balance: settlement::balance(&view.account)?,
         overdrawn_now: view.overdraft.is_some(),

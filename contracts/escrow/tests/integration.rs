@@ -8,9 +8,10 @@ use cw_multi_test::{ContractWrapper, Executor};
 use leasehold_escrow::ContractError;
 use leasehold_escrow::contract;
 use leasehold_escrow::msg::{
-    AccountId, AccountState, EscrowHookMsg, EscrowParams, ExecuteMsg, InstantiateMsg, MAX_DEPOSITORS, MAX_PAYMENTS,
-    MigrateMsg, PaymentId, PaymentState, TakeRate,
+    AccountId, AccountState, DepositMinimum, Depositor, EscrowHookMsg, EscrowParams, ExecuteMsg, InstantiateMsg,
+    MAX_DEPOSITORS, MAX_PAYMENTS, MAX_THIRD_PARTY_DEPOSITORS, MigrateMsg, PaymentId, PaymentState, TakeRate,
 };
+use leasehold_escrow::state::DEPOSITORS;
 use leasehold_types::funds::FundsError;
 
 fn unauthorized(action: &str, sender: &Addr) -> ContractError {
@@ -188,7 +189,7 @@ fn a_uint256_max_deposit_is_an_overflow_error() {
 // ---------------------------------------------------------------------------------------------
 
 #[test]
-fn anyone_deposits_and_consecutive_deposits_merge() {
+fn anyone_deposits_and_repeat_deposits_merge_into_the_first_entry() {
     let mut s = Suite::new();
     let (tenant, friend) = (s.addr("tenant"), s.addr("friend"));
     let id = deployment("tenant");
@@ -202,12 +203,15 @@ fn anyone_deposits_and_consecutive_deposits_merge() {
     assert_eq!(attr(e, "denom"), DENOM);
     assert_eq!(attr(e, "balance"), "140");
     assert_eq!(attr(e, "reopened"), "false");
+    assert_eq!(attr(e, "third_party"), "true");
     s.advance(1);
-    s.deposit(&id, &friend, 2).unwrap(); // merges into the last entry
-    s.deposit(&id, &tenant, 3).unwrap(); // new entry
+    s.deposit(&id, &friend, 2).unwrap(); // merges into the friend's entry
+    let res = s.deposit(&id, &tenant, 3).unwrap(); // merges into the owner's entry, first
+    assert_eq!(attr(event(&res, "escrow-deposited"), "third_party"), "false");
     let r = s.account(&id);
-    let ds: Vec<_> = r.depositors.iter().map(|d| (d.address.clone(), d.amount)).collect();
-    assert_eq!(ds, vec![(tenant.clone(), u(100)), (friend.clone(), u(42)), (tenant, u(3))]);
+    let ds: Vec<_> = r.depositors.iter().map(|d| (d.address.clone(), d.height, d.amount)).collect();
+    let h = s.height();
+    assert_eq!(ds, vec![(tenant.clone(), h - 1, u(103)), (friend.clone(), h - 1, u(42))], "heights of first deposits");
     assert_eq!(r.account.deposited, u(145));
     assert_eq!(s.balance(&s.escrow.clone()), u(145));
 }
@@ -235,25 +239,147 @@ fn deposit_errors() {
     assert_err(s.exec_funded(&friend, &dep, &coins(1, DENOM)), ContractError::AccountClosed { id: id.to_string() });
 }
 
-#[test]
-fn depositor_entries_are_capped() {
-    let mut s = Suite::new();
-    let tenant = s.addr("tenant");
-    let id = deployment("tenant");
-    s.open_account(&id, &tenant, 1);
-    for i in 1..MAX_DEPOSITORS {
-        let d = s.addr(&format!("d{i}"));
-        s.deposit(&id, &d, 1).unwrap();
+fn depositor_entries(s: &Suite, id: &AccountId) -> Option<Vec<Depositor>> {
+    DEPOSITORS.may_load(&*s.app.contract_storage(&s.escrow), &id.key()).unwrap()
+}
+
+/// The cap, the minimum, merging and pruning on one account of each scope.
+fn depositor_rules_hold(id: AccountId) {
+    let mut s = Suite::build(|pool| EscrowParams {
+        deposit_minimums: vec![DepositMinimum { denom: DENOM.into(), amount: u(10) }],
+        ..default_params(pool)
+    });
+    let owner = s.addr("owner");
+    s.open_account(&id, &owner, 1);
+    let strangers: Vec<Addr> = (0..MAX_THIRD_PARTY_DEPOSITORS).map(|i| s.addr(&format!("d{i}"))).collect();
+    for d in &strangers {
+        s.deposit(&id, d, 10).unwrap();
     }
     assert_eq!(s.account(&id).depositors.len(), MAX_DEPOSITORS);
-    // the last depositor can still add to its entry; a new one cannot
-    let last = s.addr(&format!("d{}", MAX_DEPOSITORS - 1));
-    s.deposit(&id, &last, 1).unwrap();
+    assert_eq!(MAX_DEPOSITORS, 1 + MAX_THIRD_PARTY_DEPOSITORS);
+    // a new third party is refused ...
     let newcomer = s.addr("newcomer");
     assert_err(
-        s.deposit(&id, &newcomer, 1),
-        ContractError::TooManyDepositors { id: id.to_string(), max: MAX_DEPOSITORS },
+        s.deposit(&id, &newcomer, 10),
+        ContractError::TooManyDepositors { id: id.to_string(), max: MAX_THIRD_PARTY_DEPOSITORS },
     );
+    // ... the owner and every existing depositor are not, wherever their entry is
+    for _ in 0..3 {
+        s.deposit(&id, &owner, 1).unwrap();
+        s.deposit(&id, &strangers[0], 10).unwrap();
+        s.deposit(&id, &strangers[MAX_THIRD_PARTY_DEPOSITORS - 1], 11).unwrap();
+    }
+    let r = s.account(&id);
+    assert_eq!(r.depositors.len(), MAX_DEPOSITORS);
+    assert_eq!((r.depositors[0].address.clone(), r.depositors[0].amount), (owner.clone(), u(4)));
+    assert_eq!((r.depositors[1].address.clone(), r.depositors[1].amount), (strangers[0].clone(), u(40)));
+    assert_eq!(r.depositors[MAX_THIRD_PARTY_DEPOSITORS].amount, u(43));
+    // the third-party minimum applies to every third-party deposit, merges included
+    assert_err(
+        s.deposit(&id, &strangers[0], 9),
+        ContractError::DepositTooSmall {
+            id: id.to_string(),
+            amount: "9".into(),
+            minimum: "10".into(),
+            denom: DENOM.into(),
+        },
+    );
+    let total = 1 + 3 + 10 * MAX_THIRD_PARTY_DEPOSITORS as u128 + 30 + 33;
+    assert_eq!(r.account.deposited, u(total));
+    // closing refunds every entry in full and drops the list
+    let res = s.close_account(&id).unwrap();
+    assert_eq!(events(&res, "escrow-refunded").len(), MAX_DEPOSITORS);
+    assert_eq!(s.balance(&owner), u(4));
+    assert_eq!(s.balance(&strangers[0]), u(40 + 9), "refunded 40, kept the 9 of the refused deposit");
+    assert_eq!(depositor_entries(&s, &id), None);
+    assert!(s.account(&id).depositors.is_empty());
+    assert_eq!(s.balance(&s.escrow.clone()), Uint256::zero());
+}
+
+#[test]
+fn third_party_depositors_are_capped_but_owner_and_existing_depositors_never_refused() {
+    depositor_rules_hold(deployment("tenant"));
+}
+
+#[test]
+fn bid_collateral_accounts_follow_the_same_depositor_rules() {
+    depositor_rules_hold(bid_account("tenant"));
+}
+
+#[test]
+fn third_party_deposits_below_the_denom_minimum_are_refused_and_the_owner_has_none() {
+    let mut s = Suite::build(|pool| EscrowParams {
+        deposit_minimums: vec![DepositMinimum { denom: OTHER.into(), amount: u(1_000) }],
+        default_deposit_minimum: u(50),
+        ..default_params(pool)
+    });
+    let (tenant, friend) = (s.addr("tenant"), s.addr("friend"));
+    let (a, b) = (deployment("a"), deployment("b"));
+    s.open_account(&a, &tenant, 100);
+    s.exec_market(&ExecuteMsg::OpenAccount { id: b.clone(), owner: tenant.to_string() }, &coins(100, OTHER)).unwrap();
+    // uact: the default minimum, 50
+    assert_err(
+        s.deposit(&a, &friend, 49),
+        ContractError::DepositTooSmall {
+            id: a.to_string(),
+            amount: "49".into(),
+            minimum: "50".into(),
+            denom: DENOM.into(),
+        },
+    );
+    s.deposit(&a, &friend, 50).unwrap();
+    s.deposit(&a, &tenant, 1).unwrap();
+    // uakt: its own minimum, 1000
+    let dep_b = ExecuteMsg::Deposit { id: b.clone() };
+    assert_err(
+        s.exec_funded(&friend, &dep_b, &coins(999, OTHER)),
+        ContractError::DepositTooSmall {
+            id: b.to_string(),
+            amount: "999".into(),
+            minimum: "1000".into(),
+            denom: OTHER.into(),
+        },
+    );
+    s.exec_funded(&friend, &dep_b, &coins(1_000, OTHER)).unwrap();
+    s.exec_funded(&tenant, &dep_b, &coins(1, OTHER)).unwrap();
+    assert_eq!(s.account(&a).account.deposited, u(151));
+    assert_eq!(s.account(&b).account.deposited, u(1_101));
+}
+
+#[test]
+fn spent_entries_are_pruned_and_a_returning_depositor_starts_a_new_entry() {
+    let mut s = Suite::new();
+    let (tenant, friend, prov) = (s.addr("tenant"), s.addr("friend"), s.addr("prov"));
+    let id = deployment("tenant");
+    let pid = payment_id(&id, "p");
+    s.open_account(&id, &tenant, 100);
+    s.deposit(&id, &friend, 50).unwrap();
+    s.create_payment(&pid, &prov, "1").unwrap();
+    s.advance(100);
+    // 100 charged; one open payment may still return a fraction, so the tenant's entry (which
+    // ends at 100) is not spent for good until 101 are charged
+    s.settle(&id).unwrap();
+    assert_eq!(depositor_entries(&s, &id).unwrap().len(), 2);
+    s.advance(1);
+    s.settle(&id).unwrap(); // a settlement write prunes
+    let stored = depositor_entries(&s, &id).unwrap();
+    assert_eq!(
+        stored.iter().map(|d| (d.address.clone(), d.amount, d.remaining)).collect::<Vec<_>>(),
+        vec![(friend.clone(), u(50), u(49))]
+    );
+    // the owner's next deposit starts a new entry, after the friend's
+    s.deposit(&id, &tenant, 20).unwrap();
+    let r = s.account(&id);
+    let ds: Vec<_> = r.depositors.iter().map(|d| (d.address.clone(), d.amount, d.remaining)).collect();
+    assert_eq!(ds, vec![(friend.clone(), u(50), u(49)), (tenant.clone(), u(20), u(20))]);
+    // the cumulative model still refunds exactly: 170 deposited, 110 paid, 60 back
+    s.advance(9);
+    let res = s.close_account(&id).unwrap();
+    let refunds: Vec<_> =
+        events(&res, "escrow-refunded").iter().map(|e| (attr(e, "depositor"), attr(e, "amount"))).collect();
+    assert_eq!(refunds, vec![(friend.to_string(), "40".to_string()), (tenant.to_string(), "20".to_string())]);
+    assert_eq!(s.balance(&prov), u(110));
+    assert_eq!(s.balance(&s.escrow.clone()), Uint256::zero());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -723,7 +849,8 @@ fn close_account_refunds_three_depositors_first_in_first_out() {
     s.advance(90); // 123.3 accrued
     let r = s.account(&id);
     let remaining: Vec<_> = r.depositors.iter().map(|d| d.remaining).collect();
-    assert_eq!(remaining, vec![Uint256::zero(), u(26), u(30)]); // 56.7 left, the fraction counted as spent
+    // 56.7 left, the fraction counted as spent; the tenant's entry is spent for good and pruned
+    assert_eq!(remaining, vec![u(26), u(30)]);
     let res = s.close_account(&id).unwrap();
     assert_eq!(action(&res), "close_account");
     let closed = event(&res, "escrow-payment-closed");
@@ -846,6 +973,8 @@ fn only_the_admin_updates_params() {
         take_rates: vec![TakeRate { denom: DENOM.into(), rate: Decimal::percent(5) }],
         default_take_rate: Decimal::percent(1),
         community_pool: s.addr("new-pool").to_string(),
+        deposit_minimums: vec![DepositMinimum { denom: DENOM.into(), amount: u(25) }],
+        default_deposit_minimum: u(7),
     };
     let msg = ExecuteMsg::UpdateParams { params: new.clone() };
     assert_err(s.exec(&stranger, &msg, &[]), unauthorized("update_params", &stranger));
@@ -863,6 +992,16 @@ fn only_the_admin_updates_params() {
         },
         EscrowParams { take_rates: vec![TakeRate { denom: String::new(), rate: Decimal::percent(1) }], ..new.clone() },
         EscrowParams { community_pool: "pool".into(), ..new.clone() },
+        EscrowParams {
+            deposit_minimums: vec![
+                DepositMinimum { denom: DENOM.into(), amount: u(1) },
+                DepositMinimum { denom: DENOM.into(), amount: u(2) },
+            ],
+            ..new.clone()
+        },
+        EscrowParams { deposit_minimums: vec![DepositMinimum { denom: String::new(), amount: u(1) }], ..new.clone() },
+        EscrowParams { deposit_minimums: vec![DepositMinimum { denom: DENOM.into(), amount: u(0) }], ..new.clone() },
+        EscrowParams { default_deposit_minimum: u(0), ..new.clone() },
     ] {
         assert!(s.exec(&admin, &ExecuteMsg::UpdateParams { params: bad }, &[]).is_err());
     }
@@ -872,6 +1011,8 @@ fn only_the_admin_updates_params() {
     assert_eq!(attr(e, "default_take_rate"), "0.01");
     assert_eq!(attr(e, "take_rates"), format!("{DENOM}:0.05"));
     assert_eq!(attr(e, "community_pool"), new.community_pool);
+    assert_eq!(attr(e, "deposit_minimums"), format!("{DENOM}:25"));
+    assert_eq!(attr(e, "default_deposit_minimum"), "7");
     assert_eq!(s.config().params, new);
 }
 
@@ -1005,4 +1146,23 @@ fn the_bank_balance_always_matches_the_ledger() {
     let refunded = s.balance(&tenant) + s.balance(&friend);
     let deposited = u(500 + 177 + 3 * 6);
     assert_eq!(paid_out + refunded, deposited);
+}
+
+/// Regression: `Deposit` appended an entry per change of depositor and refused everyone, the
+/// owner included, at 32 entries; two outsiders alternating 1-unit deposits locked the owner out.
+#[test]
+fn regression_two_outsiders_alternating_deposits_lock_out_the_owner() {
+    let mut s = Suite::new();
+    let (tenant, mallory, trent) = (s.addr("tenant"), s.addr("mallory"), s.addr("trent"));
+    let id = deployment("tenant");
+    s.open_account(&id, &tenant, 100);
+    for i in 0..40 {
+        let who = if i % 2 == 0 { &mallory } else { &trent };
+        s.deposit(&id, who, 1).unwrap();
+    }
+    // the owner can always top up its own account
+    s.deposit(&id, &tenant, 5).unwrap();
+    let r = s.account(&id);
+    let ds: Vec<_> = r.depositors.iter().map(|d| (d.address.clone(), d.amount)).collect();
+    assert_eq!(ds, vec![(tenant, u(105)), (mallory, u(20)), (trent, u(20))]);
 }

@@ -13,8 +13,14 @@ use cosmwasm_std::{Addr, DecCoin, Decimal, Decimal256, Uint256};
 
 use crate::ids::{BidId, DeploymentId, LeaseId};
 
-/// Most depositor entries one account keeps (consecutive deposits by the same address merge).
-pub const MAX_DEPOSITORS: usize = 32;
+/// Most distinct third-party (non-owner) depositor entries one account keeps. A new third party
+/// beyond this is refused with `TooManyDepositors`; the owner and addresses that already have an
+/// entry are never refused (repeat deposits merge into the address's entry).
+pub const MAX_THIRD_PARTY_DEPOSITORS: usize = 16;
+/// Most depositor entries an account holds: the owner's one entry plus
+/// [`MAX_THIRD_PARTY_DEPOSITORS`]. (Accounts written by versions before 0.2 may hold up to 32
+/// entries, some per address; they shrink as their entries are spent and pruned.)
+pub const MAX_DEPOSITORS: usize = 1 + MAX_THIRD_PARTY_DEPOSITORS;
 /// Most open payments one account funds at a time.
 pub const MAX_PAYMENTS: usize = 32;
 /// Longest account or payment `xid`.
@@ -92,13 +98,34 @@ pub struct TakeRate {
     pub rate: Decimal,
 }
 
+/// The smallest deposit a third party (anyone but the account's owner) may make in a denom.
+#[cw_serde]
+pub struct DepositMinimum {
+    pub denom: String,
+    pub amount: Uint256,
+}
+
 #[cw_serde]
 pub struct EscrowParams {
-    /// Per-denom take rates; denoms not listed use `default_take_rate`. Each rate is at most 1.
+    /// Per-denom take rates (one entry per denom); denoms not listed use `default_take_rate`.
+    /// Each rate is at most 1. A payment keeps the rate in force when it was created.
     pub take_rates: Vec<TakeRate>,
     pub default_take_rate: Decimal,
-    /// Receives the take.
+    /// Receives the take. A valid address other than the escrow contract itself.
     pub community_pool: String,
+    /// Per-denom minimum of a third-party deposit (one entry per denom, each at least 1);
+    /// denoms not listed use `default_deposit_minimum`. The owner's deposits have no minimum.
+    #[serde(default)]
+    pub deposit_minimums: Vec<DepositMinimum>,
+    /// Minimum of a third-party deposit in denoms not listed in `deposit_minimums` (at least 1;
+    /// 1 when absent).
+    #[serde(default = "default_deposit_minimum")]
+    pub default_deposit_minimum: Uint256,
+}
+
+/// The `default_deposit_minimum` of params stored without one: 1 micro-unit.
+pub fn default_deposit_minimum() -> Uint256 {
+    Uint256::one()
 }
 
 #[cw_serde]
@@ -118,13 +145,21 @@ pub enum ExecuteMsg {
     OpenAccount { id: AccountId, owner: String },
     /// Anyone. Adds the attached coin (the account's denom) to an open or overdrawn account
     /// and records the sender as a depositor. An overdrawn account reopens.
+    ///
+    /// The owner's deposits are always accepted. A third party's deposit must be at least the
+    /// denom's deposit minimum (`EscrowParams::deposit_minimums`), and a third party without an
+    /// entry is refused once the account has `MAX_THIRD_PARTY_DEPOSITORS` third-party entries.
+    /// Repeat deposits by an address merge into its entry, which keeps its place: funds are
+    /// spent, and refunded, first-in-first-out by each entry's first deposit. Fully spent
+    /// entries are pruned (a later deposit by that address starts a new entry at the end).
     Deposit { id: AccountId },
     /// Market only. Starts paying `payee` `rate` per block out of a deployment account.
     CreatePayment { id: PaymentId, payee: String, rate: DecCoin },
     /// Market only. Settles, stops the payment, pays the payee what it accrued.
     ClosePayment { id: PaymentId },
     /// Market only. Settles, closes every payment (paying each payee), refunds depositors
-    /// first-in-first-out, and closes the account.
+    /// first-in-first-out, and closes the account (its depositor list is dropped). Unknown and
+    /// already closed accounts are errors.
     CloseAccount { id: AccountId },
     /// The payee only. Settles and pays out what the payment accrued, minus the take.
     Withdraw { id: PaymentId },
@@ -196,7 +231,7 @@ pub struct Account {
     pub owner: Addr,
     pub state: AccountState,
     pub denom: String,
-    /// Sum of all deposits.
+    /// Sum of all deposits (including those of depositor entries already pruned).
     pub deposited: Uint256,
     /// Sum of refunds to depositors.
     pub refunded: Uint256,
@@ -222,8 +257,11 @@ pub fn whole(amount: Uint256) -> Decimal256 {
     Decimal256::from_atomics(amount, 0).unwrap_or(Decimal256::MAX)
 }
 
-/// A depositor's stake in an account. Funds are spent in deposit order (first in, first out);
-/// `remaining` is what would be refunded to this depositor if the account closed now.
+/// A depositor's entry in an account: everything the address deposited since the entry was
+/// started (repeat deposits merge into it). Funds are spent in entry order, i.e. by each
+/// entry's first deposit (first in, first out); `remaining` is what would be refunded to this
+/// depositor if the account closed now. Entries spent for good are pruned, so the first entry
+/// starts at `deposited - sum(amount)` in the account's cumulative deposits.
 #[cw_serde]
 pub struct Depositor {
     pub address: Addr,
@@ -237,6 +275,8 @@ pub struct AccountResponse {
     pub account: Account,
     /// `deposited - refunded - charged`, settled as of now.
     pub balance: Decimal256,
+    /// Depositor entries not yet spent for good, in spending order (at most `MAX_DEPOSITORS`;
+    /// empty once the account is closed: its `escrow-refunded` events record the refunds).
     pub depositors: Vec<Depositor>,
     /// True when settling now would find the account overdrawn.
     pub overdrawn_now: bool,
