@@ -45,6 +45,7 @@ pub fn execute(deps: DepsMut, env: Env, info: MessageInfo, msg: ExecuteMsg) -> R
         ExecuteMsg::CreatePayment { id, payee, rate } => execute::create_payment(deps, env, info, id, payee, rate),
         ExecuteMsg::ClosePayment { id } => execute::close_payment(deps, env, info, id),
         ExecuteMsg::CloseAccount { id } => execute::close_account(deps, env, info, id),
+        ExecuteMsg::CloseAccounts { ids } => execute::close_accounts(deps, env, info, ids),
         ExecuteMsg::Withdraw { id } => execute::withdraw(deps, env, info, id),
         ExecuteMsg::Settle { id } => execute::settle(deps, env, info, id),
         ExecuteMsg::UpdateParams { params } => execute::update_params(deps, info, params),

@@ -57,6 +57,14 @@ pub enum ContractError {
     #[error("deposit of {amount}{denom} into escrow account {id} is below the third-party minimum of {minimum}{denom}")]
     DepositTooSmall { id: String, amount: String, minimum: String, denom: String },
 
+    /// A `CloseAccounts` message with more than `max` ids.
+    #[error("{count} accounts in one batch exceed the limit of {max}")]
+    BatchTooLarge { count: usize, max: usize },
+
+    /// An id listed twice in one `CloseAccounts` message.
+    #[error("escrow account {id} is listed twice")]
+    DuplicateId { id: String },
+
     #[error("escrow account {id} already has {max} open payments")]
     TooManyPayments { id: String, max: usize },
 

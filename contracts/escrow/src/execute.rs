@@ -1,12 +1,15 @@
 //! Execute handlers, one per `ExecuteMsg` variant, and the storage side of settlement.
 
+use std::collections::BTreeSet;
+
 use cosmwasm_std::{
     Addr, BankMsg, Coin, CosmosMsg, DecCoin, Decimal256, DepsMut, Empty, Env, Event, MessageInfo, Order, Response,
     Storage, Uint256, WasmMsg, to_json_binary, to_json_string,
 };
 use leasehold_types::escrow::{
     Account, AccountId, AccountScope, AccountState, ConfigResponse, Depositor, EscrowHookMsg, EscrowParams,
-    MAX_PAYMENTS, MAX_THIRD_PARTY_DEPOSITORS, MAX_XID_LEN, MarketHookExecuteMsg, Payment, PaymentId, PaymentState,
+    MAX_CLOSE_BATCH, MAX_PAYMENTS, MAX_THIRD_PARTY_DEPOSITORS, MAX_XID_LEN, MarketHookExecuteMsg, Payment, PaymentId,
+    PaymentState,
 };
 use leasehold_types::funds::{nonpayable, one_coin};
 use leasehold_types::validation::check_text;
@@ -519,6 +522,34 @@ pub fn close_account(deps: DepsMut, env: Env, info: MessageInfo, id: AccountId) 
     close_one(deps.storage, &cfg, env.block.height, &id, resp)
 }
 
+/// Market only. Closes up to `MAX_CLOSE_BATCH` distinct accounts, each with [`close_one`];
+/// any failure reverts them all.
+pub fn close_accounts(
+    deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    ids: Vec<AccountId>,
+) -> Result<Response, ContractError> {
+    let cfg = CONFIG.load(deps.storage)?;
+    only_market(&cfg, &info, "close_accounts")?;
+    nonpayable(&info, "close_accounts")?;
+    if ids.len() > MAX_CLOSE_BATCH {
+        return Err(ContractError::BatchTooLarge { count: ids.len(), max: MAX_CLOSE_BATCH });
+    }
+    let mut seen = BTreeSet::new();
+    for id in &ids {
+        if !seen.insert(id) {
+            return Err(ContractError::DuplicateId { id: id.to_string() });
+        }
+    }
+    let mut resp =
+        Response::new().add_attribute("action", "close_accounts").add_attribute("count", ids.len().to_string());
+    for id in &ids {
+        resp = close_one(deps.storage, &cfg, env.block.height, id, resp)?;
+    }
+    Ok(resp)
+}
+
 /// Closes one account at `height`: settles it (an overdraft found is committed and reported),
 /// closes every open payment paying each payee, refunds the depositors first-in-first-out,
 /// marks the account `Closed` and drops its depositor list (the `escrow-refunded` events record
@@ -723,6 +754,7 @@ mod tests {
             ),
             (c.market.clone(), ExecuteMsg::ClosePayment { id: c.payment.clone() }, "close_payment"),
             (c.market.clone(), ExecuteMsg::CloseAccount { id: c.account.clone() }, "close_account"),
+            (c.market.clone(), ExecuteMsg::CloseAccounts { ids: vec![] }, "close_accounts"),
             (c.payee.clone(), ExecuteMsg::Withdraw { id: c.payment.clone() }, "withdraw"),
             (c.payee.clone(), ExecuteMsg::Settle { id: c.account.clone() }, "settle"),
             (c.admin.clone(), ExecuteMsg::UpdateParams { params }, "update_params"),
@@ -790,6 +822,7 @@ mod tests {
             ),
             (ExecuteMsg::ClosePayment { id: c.payment.clone() }, vec![]),
             (ExecuteMsg::CloseAccount { id: c.account.clone() }, vec![]),
+            (ExecuteMsg::CloseAccounts { ids: vec![c.account.clone()] }, vec![]),
         ];
         for (msg, funds) in market_only {
             for who in [&stranger, &owner, &c.payee, &c.admin] {

@@ -8,8 +8,9 @@ use cw_multi_test::{ContractWrapper, Executor};
 use leasehold_escrow::ContractError;
 use leasehold_escrow::contract;
 use leasehold_escrow::msg::{
-    AccountId, AccountState, DepositMinimum, Depositor, EscrowHookMsg, EscrowParams, ExecuteMsg, InstantiateMsg,
-    MAX_DEPOSITORS, MAX_PAYMENTS, MAX_THIRD_PARTY_DEPOSITORS, MigrateMsg, PaymentId, PaymentState, TakeRate,
+    AccountId, AccountScope, AccountState, DepositMinimum, Depositor, EscrowHookMsg, EscrowParams, ExecuteMsg,
+    InstantiateMsg, MAX_CLOSE_BATCH, MAX_DEPOSITORS, MAX_PAYMENTS, MAX_THIRD_PARTY_DEPOSITORS, MigrateMsg, PaymentId,
+    PaymentState, TakeRate,
 };
 use leasehold_escrow::state::DEPOSITORS;
 use leasehold_types::funds::FundsError;
@@ -931,6 +932,116 @@ fn close_account_errors() {
     // a closed account's payment closes as a no-op, settle and withdraw change nothing
     s.settle(&id).unwrap();
     assert_eq!(s.account(&id).account.state, AccountState::Closed);
+}
+
+// ---------------------------------------------------------------------------------------------
+// close_accounts
+// ---------------------------------------------------------------------------------------------
+
+/// Three accounts in different shapes: bid collateral with a third-party top-up, a deployment
+/// paying two leases with a take, a deployment that overdraws when closed.
+fn three_accounts(s: &mut Suite) -> Vec<AccountId> {
+    let (tenant, prov, friend, p2) = (s.addr("tenant"), s.addr("prov"), s.addr("friend"), s.addr("p2"));
+    let (bid, d1, d2) = (bid_account("tenant"), deployment("d1"), deployment("d2"));
+    s.open_account(&bid, &prov, 500);
+    s.deposit(&bid, &friend, 20).unwrap();
+    s.open_account(&d1, &tenant, 1_000);
+    s.deposit(&d1, &friend, 7).unwrap();
+    s.create_payment(&payment_id(&d1, "a"), &prov, "2.5").unwrap();
+    s.create_payment(&payment_id(&d1, "b"), &p2, "0.75").unwrap();
+    s.open_account(&d2, &tenant, 10);
+    s.create_payment(&payment_id(&d2, "a"), &prov, "4").unwrap();
+    s.advance(9);
+    vec![bid, d1, d2]
+}
+
+/// The escrow's own events (type and attributes, the contract address left out) of a response.
+fn escrow_events(res: &cw_multi_test::AppResponse) -> Vec<(String, Vec<(String, String)>)> {
+    res.events
+        .iter()
+        .filter(|e| e.ty.starts_with("wasm-escrow-"))
+        .map(|e| {
+            let attrs = e.attributes.iter().filter(|a| a.key != "_contract_address");
+            (e.ty.clone(), attrs.map(|a| (a.key.clone(), a.value.clone())).collect())
+        })
+        .collect()
+}
+
+#[test]
+fn close_accounts_closes_each_account_exactly_as_close_account() {
+    let mut one = Suite::with_take(Decimal::percent(25));
+    let mut batch = Suite::with_take(Decimal::percent(25));
+    let ids = three_accounts(&mut one);
+    assert_eq!(three_accounts(&mut batch), ids);
+
+    let mut singly = Vec::new();
+    for id in &ids {
+        singly.extend(escrow_events(&one.close_account(id).unwrap()));
+    }
+    let res = batch.exec_market(&ExecuteMsg::CloseAccounts { ids: ids.clone() }, &[]).unwrap();
+    assert_eq!(action(&res), "close_accounts");
+    assert_eq!(escrow_events(&res), singly, "same events, in order");
+    assert_eq!(events(&res, "escrow-closed").len(), 3);
+    assert_eq!(events(&res, "escrow-overdrawn").len(), 1);
+    assert_eq!(batch.hooks(), one.hooks(), "the overdraft reaches the market either way");
+    for who in ["tenant", "prov", "friend", "p2"] {
+        let addr = one.addr(who);
+        assert_eq!(batch.balance(&addr), one.balance(&addr), "{who}");
+    }
+    assert_eq!(batch.balance(&batch.pool.clone()), one.balance(&one.pool.clone()));
+    for id in &ids {
+        assert_eq!(batch.account(id), one.account(id));
+        assert_eq!(batch.account(id).account.state, AccountState::Closed);
+    }
+    assert_eq!(batch.balance(&batch.escrow.clone()), Uint256::zero());
+}
+
+#[test]
+fn close_accounts_refunds_many_bid_collateral_accounts_at_the_limit() {
+    let mut s = Suite::new();
+    let prov = s.addr("prov");
+    let ids: Vec<AccountId> = (0..MAX_CLOSE_BATCH)
+        .map(|i| AccountId { scope: AccountScope::Bid, xid: format!("tenant/1/1/1/{i}") })
+        .collect();
+    for id in &ids {
+        s.open_account(id, &prov, 3);
+    }
+    let res = s.exec_market(&ExecuteMsg::CloseAccounts { ids: ids.clone() }, &[]).unwrap();
+    assert_eq!(events(&res, "escrow-refunded").len(), MAX_CLOSE_BATCH);
+    assert_eq!(s.balance(&prov), u(3 * MAX_CLOSE_BATCH as u128));
+    assert_eq!(s.balance(&s.escrow.clone()), Uint256::zero());
+}
+
+#[test]
+fn close_accounts_errors_fail_the_whole_message() {
+    let mut s = Suite::new();
+    let (tenant, stranger) = (s.addr("tenant"), s.addr("stranger"));
+    let (a, b, ghost) = (deployment("a"), deployment("b"), deployment("ghost"));
+    s.open_account(&a, &tenant, 10);
+    s.open_account(&b, &tenant, 20);
+    let close = |ids: &[&AccountId]| ExecuteMsg::CloseAccounts { ids: ids.iter().map(|&i| i.clone()).collect() };
+    for who in [&stranger, &tenant, &s.admin.clone()] {
+        assert_err(s.exec(who, &close(&[&a]), &[]), unauthorized("close_accounts", who));
+    }
+    assert_err(s.exec_market(&close(&[&a]), &coins(1, DENOM)), nonpayable("close_accounts"));
+    let too_many: Vec<AccountId> =
+        (0..=MAX_CLOSE_BATCH).map(|i| AccountId { scope: AccountScope::Bid, xid: format!("x/{i}") }).collect();
+    assert_err(
+        s.exec_market(&ExecuteMsg::CloseAccounts { ids: too_many }, &[]),
+        ContractError::BatchTooLarge { count: MAX_CLOSE_BATCH + 1, max: MAX_CLOSE_BATCH },
+    );
+    assert_err(s.exec_market(&close(&[&a, &b, &a]), &[]), ContractError::DuplicateId { id: a.to_string() });
+    assert_err(s.exec_market(&close(&[&a, &ghost]), &[]), ContractError::AccountNotFound { id: ghost.to_string() });
+    s.close_account(&b).unwrap();
+    assert_err(s.exec_market(&close(&[&a, &b]), &[]), ContractError::AccountClosed { id: b.to_string() });
+    // nothing of the failed batches happened: a is still open and funded
+    assert_eq!(s.account(&a).account.state, AccountState::Open);
+    assert_eq!(s.balance(&tenant), u(20));
+    // an empty batch does nothing
+    let res = s.exec_market(&close(&[]), &[]).unwrap();
+    assert!(escrow_events(&res).is_empty());
+    s.exec_market(&close(&[&a]), &[]).unwrap();
+    assert_eq!(s.balance(&tenant), u(30));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -23,6 +23,8 @@ pub const MAX_THIRD_PARTY_DEPOSITORS: usize = 16;
 pub const MAX_DEPOSITORS: usize = 1 + MAX_THIRD_PARTY_DEPOSITORS;
 /// Most open payments one account funds at a time.
 pub const MAX_PAYMENTS: usize = 32;
+/// Most accounts one `CloseAccounts` message closes.
+pub const MAX_CLOSE_BATCH: usize = 64;
 /// Longest account or payment `xid`.
 pub const MAX_XID_LEN: usize = 256;
 
@@ -161,6 +163,11 @@ pub enum ExecuteMsg {
     /// first-in-first-out, and closes the account (its depositor list is dropped). Unknown and
     /// already closed accounts are errors.
     CloseAccount { id: AccountId },
+    /// Market only, no funds. Closes each listed account, in order, exactly as `CloseAccount`
+    /// does (same payouts, refunds and events). At most `MAX_CLOSE_BATCH` ids, no id twice; an
+    /// unknown or already closed account fails the whole message with the error `CloseAccount`
+    /// gives. An empty list does nothing.
+    CloseAccounts { ids: Vec<AccountId> },
     /// The payee only. Settles and pays out what the payment accrued, minus the take.
     Withdraw { id: PaymentId },
     /// Anyone. Settles the account to the current block (detecting an overdraft).
