@@ -467,6 +467,7 @@ pub fn create_payment(
             needed: new_rate.to_string(),
         });
     }
+    let take_rate = settlement::take_rate(&cfg.params, &account.denom);
     let payment = Payment {
         id: id.clone(),
         payee: payee.clone(),
@@ -476,6 +477,7 @@ pub fn create_payment(
         settled_at: account.settled_at,
         withdrawn: Uint256::zero(),
         take: Uint256::zero(),
+        take_rate: Some(take_rate),
     };
     account.rate = new_rate;
     account.open_payments += 1;
@@ -490,7 +492,8 @@ pub fn create_payment(
             .add_attribute("payee", payee.to_string())
             .add_attribute("rate", rate.amount.to_string())
             .add_attribute("denom", rate.denom)
-            .add_attribute("account_rate", account.rate.to_string()),
+            .add_attribute("account_rate", account.rate.to_string())
+            .add_attribute("take_rate", take_rate.to_string()),
     ))
 }
 

@@ -230,26 +230,43 @@ impl Payout {
     }
 }
 
-/// `floor(unpaid x take_rate)` to the community pool, the rest to the payee.
-pub fn split_take(unpaid: Uint256, take_rate: Decimal) -> Result<Payout, ContractError> {
+/// Splits `unpaid` whole units of a payment that already paid `withdrawn` to its payee and
+/// `take` to the community pool. The take is computed on the cumulative earnings:
+/// `floor((withdrawn + take + unpaid) x take_rate) - take`, saturating at zero and at most
+/// `unpaid` (both bounds only matter for payments whose earlier payouts used other rates: those
+/// stored by earlier versions of the contract); the rest goes to the payee. For a payment always
+/// paid out this way, `take == floor((withdrawn + take) x take_rate)` after every payout,
+/// however the earnings were split into payouts.
+pub fn split_take(
+    withdrawn: Uint256,
+    take: Uint256,
+    unpaid: Uint256,
+    take_rate: Decimal,
+) -> Result<Payout, ContractError> {
     if take_rate > Decimal::one() {
         return Err(ContractError::inconsistent("take rate above 1"));
     }
-    let take = unpaid.checked_mul_floor(take_rate).map_err(|_| ContractError::overflow("take"))?;
-    let amount = unpaid.checked_sub(take).map_err(|_| ContractError::inconsistent("take exceeds earnings"))?;
-    Ok(Payout { amount, take })
+    let total = withdrawn
+        .checked_add(take)
+        .and_then(|t| t.checked_add(unpaid))
+        .map_err(|_| ContractError::overflow("paid out"))?;
+    let due = total.checked_mul_floor(take_rate).map_err(|_| ContractError::overflow("take"))?;
+    let new_take = due.saturating_sub(take).min(unpaid);
+    let amount = unpaid.checked_sub(new_take).map_err(|_| ContractError::inconsistent("take exceeds earnings"))?;
+    Ok(Payout { amount, take: new_take })
 }
 
 /// Pays out a payment's unpaid whole units (as of its own `accrued`; sync it first) and records
-/// them in `withdrawn` and `take`. Never pays twice: a second call pays zero.
-pub fn pay_out(payment: &mut Payment, take_rate: Decimal) -> Result<Payout, ContractError> {
+/// them in `withdrawn` and `take`, at the payment's own take rate (`current_rate`, the params'
+/// rate now, only for payments stored without one). Never pays twice: a second call pays zero.
+pub fn pay_out(payment: &mut Payment, current_rate: Decimal) -> Result<Payout, ContractError> {
     let unpaid = payment
         .accrued
         .to_uint_floor()
         .checked_sub(payment.withdrawn)
         .and_then(|u| u.checked_sub(payment.take))
         .map_err(|_| ContractError::inconsistent(format!("payment {} paid more than it accrued", payment.id)))?;
-    let payout = split_take(unpaid, take_rate)?;
+    let payout = split_take(payment.withdrawn, payment.take, unpaid, payment.take_rate.unwrap_or(current_rate))?;
     payment.withdrawn =
         payment.withdrawn.checked_add(payout.amount).map_err(|_| ContractError::overflow("withdrawn"))?;
     payment.take = payment.take.checked_add(payout.take).map_err(|_| ContractError::overflow("take"))?;
@@ -405,6 +422,7 @@ mod tests {
             settled_at: height,
             withdrawn: Uint256::zero(),
             take: Uint256::zero(),
+            take_rate: None,
         }
     }
 
@@ -588,15 +606,18 @@ mod tests {
 
     #[test]
     fn take_is_floored_and_looked_up_per_denom() {
-        assert_eq!(split_take(Uint256::from(99u8), Decimal::percent(2)).unwrap().take, Uint256::from(1u8));
-        assert_eq!(split_take(Uint256::from(49u8), Decimal::percent(2)).unwrap().take, Uint256::zero());
-        assert_eq!(
-            split_take(Uint256::from(7u8), Decimal::one()).unwrap(),
-            Payout { amount: Uint256::zero(), take: Uint256::from(7u8) }
-        );
-        assert!(split_take(Uint256::one(), Decimal::percent(101)).is_err());
-        let huge = split_take(Uint256::MAX, Decimal::percent(50)).unwrap();
+        let z = Uint256::zero();
+        let split = |unpaid: u128, rate: Decimal| split_take(z, z, Uint256::from(unpaid), rate).unwrap();
+        assert_eq!(split(99, Decimal::percent(2)).take, Uint256::from(1u8));
+        assert_eq!(split(49, Decimal::percent(2)).take, Uint256::zero());
+        assert_eq!(split(7, Decimal::one()), Payout { amount: Uint256::zero(), take: Uint256::from(7u8) });
+        assert!(split_take(z, z, Uint256::one(), Decimal::percent(101)).is_err());
+        let huge = split_take(z, z, Uint256::MAX, Decimal::percent(50)).unwrap();
         assert_eq!(huge.total(), Uint256::MAX);
+        assert!(matches!(
+            split_take(Uint256::MAX, Uint256::one(), z, Decimal::percent(50)),
+            Err(ContractError::Overflow { .. })
+        ));
         let params = EscrowParams {
             take_rates: vec![TakeRate { denom: "uakt".into(), rate: Decimal::percent(2) }],
             default_take_rate: Decimal::percent(20),
@@ -606,6 +627,61 @@ mod tests {
         };
         assert_eq!(take_rate(&params, "uakt"), Decimal::percent(2));
         assert_eq!(take_rate(&params, "uact"), Decimal::percent(20));
+    }
+
+    #[test]
+    fn take_is_computed_on_cumulative_earnings() {
+        let u = |n: u128| Uint256::from(n);
+        let r = Decimal::percent(2);
+        // 49 paid without take; 1 more makes 50, floor(50 x 2 %) = 1 is due now
+        assert_eq!(split_take(u(49), u(0), u(1), r).unwrap(), Payout { amount: u(0), take: u(1) });
+        // 98 + 1 take paid; 1 more makes 100, floor(2) - 1 = 1
+        assert_eq!(split_take(u(98), u(1), u(1), r).unwrap(), Payout { amount: u(0), take: u(1) });
+        assert_eq!(split_take(u(98), u(2), u(1), r).unwrap(), Payout { amount: u(1), take: u(0) });
+        // legacy payments (paid at other rates): the take saturates at 0 and at the unpaid units
+        assert_eq!(split_take(u(50), u(50), u(10), r).unwrap(), Payout { amount: u(10), take: u(0) });
+        assert_eq!(split_take(u(100), u(0), u(1), Decimal::percent(50)).unwrap(), Payout { amount: u(0), take: u(1) });
+    }
+
+    #[test]
+    fn a_payment_keeps_its_own_take_rate_and_legacy_payments_use_the_current_one() {
+        let mut a = account(1_000, 0);
+        let mut p = open(&mut a, "a", "10", 0);
+        p.take_rate = Some(Decimal::percent(10));
+        assert_eq!(settle(&mut a, 10).unwrap(), None);
+        sync_payment(&a, &mut p).unwrap();
+        // the params now say 50 %: the payment's 10 % applies
+        assert_eq!(
+            pay_out(&mut p, Decimal::percent(50)).unwrap(),
+            Payout { amount: Uint256::from(90u8), take: Uint256::from(10u8) }
+        );
+        let mut legacy = open(&mut a, "b", "10", 10);
+        assert_eq!(legacy.take_rate, None);
+        assert_eq!(settle(&mut a, 20).unwrap(), None);
+        sync_payment(&a, &mut legacy).unwrap();
+        assert_eq!(
+            pay_out(&mut legacy, Decimal::percent(50)).unwrap(),
+            Payout { amount: Uint256::from(50u8), take: Uint256::from(50u8) }
+        );
+    }
+
+    /// Regression: the take was `floor(unpaid x rate)` per payout, so a payee withdrawing one
+    /// unit at a time never paid any take.
+    #[test]
+    fn regression_one_unit_withdrawals_paid_no_take() {
+        let mut a = account(1_000, 0);
+        let mut p = open(&mut a, "a", "1", 0);
+        let mut take = Uint256::zero();
+        for h in 1..=100 {
+            assert_eq!(settle(&mut a, h).unwrap(), None);
+            sync_payment(&a, &mut p).unwrap();
+            let payout = pay_out(&mut p, Decimal::percent(2)).unwrap();
+            assert_eq!(payout.total(), Uint256::one());
+            take += payout.take;
+            assert_eq!(p.take, (p.withdrawn + p.take).mul_floor(Decimal::percent(2)), "after withdrawal {h}");
+        }
+        assert_eq!(take, Uint256::from(2u8), "floor(100 x 0.02)");
+        assert_eq!((p.withdrawn, p.take), (Uint256::from(98u8), Uint256::from(2u8)));
     }
 
     #[test]

@@ -660,6 +660,44 @@ fn take_goes_to_the_community_pool_per_denom() {
     assert_eq!(s.balance_of(&s.escrow.clone(), OTHER), Uint256::zero());
 }
 
+/// Regression: a take-rate change applied to earnings accrued before it (and to every running
+/// payment); a payment now keeps the rate in force when it was created.
+#[test]
+fn regression_a_take_rate_change_applied_to_running_payments() {
+    let mut s = Suite::with_take(Decimal::percent(10));
+    let (tenant, prov, admin) = (s.addr("tenant"), s.addr("prov"), s.admin.clone());
+    let pool = s.pool.clone();
+    let id = deployment("tenant");
+    let (old, new) = (payment_id(&id, "old"), payment_id(&id, "new"));
+    s.open_account(&id, &tenant, 1_000);
+    s.create_payment(&old, &prov, "10").unwrap();
+    s.advance(10); // 100 accrued at 10 %
+    let params = EscrowParams { default_take_rate: Decimal::percent(50), ..s.config().params };
+    s.exec(&admin, &ExecuteMsg::UpdateParams { params }, &[]).unwrap();
+    let res = s.withdraw(&old, &prov).unwrap();
+    let e = event(&res, "escrow-withdrawn");
+    assert_eq!((attr(e, "amount"), attr(e, "take")), ("90".to_string(), "10".to_string()));
+    // a payment created now takes 50 %
+    let res = s.create_payment(&new, &prov, "2").unwrap();
+    assert_eq!(attr(event(&res, "escrow-payment-created"), "take_rate"), "0.5");
+    s.advance(10);
+    let res = s.close_account(&id).unwrap();
+    let closed: Vec<_> = events(&res, "escrow-payment-closed")
+        .iter()
+        .map(|e| (attr(e, "payment"), attr(e, "amount"), attr(e, "take")))
+        .collect();
+    assert_eq!(
+        closed,
+        vec![
+            ("new".to_string(), "10".to_string(), "10".to_string()),
+            ("old".to_string(), "90".to_string(), "10".to_string())
+        ]
+    );
+    assert_eq!(s.balance(&pool), u(30));
+    assert_eq!(s.payment(&old).take_rate, Some(Decimal::percent(10)));
+    assert_eq!(s.payment(&new).take_rate, Some(Decimal::percent(50)));
+}
+
 // ---------------------------------------------------------------------------------------------
 // overdraft
 // ---------------------------------------------------------------------------------------------

@@ -425,12 +425,6 @@ impl<C: Chain> World<C> {
                 other => panic!("unexpected payment state {other}"),
             }
         }
-        // every payout floors the take, in favour of the payee
-        for e in typed(res, "escrow-payment-closed").into_iter().chain(typed(res, "escrow-withdrawn")) {
-            let amount: Uint256 = attr(e, "amount").parse().unwrap();
-            let take: Uint256 = attr(e, "take").parse().unwrap();
-            assert_eq!(take, (amount + take).mul_floor(self.take), "take = floor(payout x rate)");
-        }
         for e in typed(res, "escrow-refunded") {
             let who = attr(e, "depositor");
             let i = self.depositors.iter().position(|d| d.as_str() == who).unwrap();
@@ -636,6 +630,9 @@ impl<C: Chain> World<C> {
                     open_keys.insert((m.id.key(), p.id.xid.clone()));
                     payee_keys.insert((p.payee.to_string(), m.id.key(), p.id.xid.clone()));
                 }
+                // the take is floored on the cumulative earnings, at the payment's own rate
+                assert_eq!(p.take_rate, Some(self.take), "the rate in force at creation");
+                assert_eq!(p.take, out.mul_floor(self.take), "take == floor((withdrawn + take) x rate)");
                 let i = self.payees.iter().position(|x| *x == p.payee).unwrap();
                 payee_paid[i] += p.withdrawn;
                 take_total += p.take;
@@ -806,6 +803,7 @@ fn fresh_payment(account: &mut Account, xid: &str, rate: Decimal256) -> Payment 
         settled_at: account.settled_at,
         withdrawn: Uint256::zero(),
         take: Uint256::zero(),
+        take_rate: None,
     }
 }
 

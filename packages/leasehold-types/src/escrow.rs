@@ -18,8 +18,8 @@ use crate::ids::{BidId, DeploymentId, LeaseId};
 /// entry are never refused (repeat deposits merge into the address's entry).
 pub const MAX_THIRD_PARTY_DEPOSITORS: usize = 16;
 /// Most depositor entries an account holds: the owner's one entry plus
-/// [`MAX_THIRD_PARTY_DEPOSITORS`]. (Accounts written by versions before 0.2 may hold up to 32
-/// entries, some per address; they shrink as their entries are spent and pruned.)
+/// [`MAX_THIRD_PARTY_DEPOSITORS`]. (Accounts written by earlier versions of the contract may
+/// hold up to 32 entries, several per address; they shrink as entries are spent and pruned.)
 pub const MAX_DEPOSITORS: usize = 1 + MAX_THIRD_PARTY_DEPOSITORS;
 /// Most open payments one account funds at a time.
 pub const MAX_PAYMENTS: usize = 32;
@@ -155,7 +155,8 @@ pub enum ExecuteMsg {
     /// spent, and refunded, first-in-first-out by each entry's first deposit. Fully spent
     /// entries are pruned (a later deposit by that address starts a new entry at the end).
     Deposit { id: AccountId },
-    /// Market only. Starts paying `payee` `rate` per block out of a deployment account.
+    /// Market only. Starts paying `payee` `rate` per block out of a deployment account. The
+    /// payment keeps the take rate in force now for its whole life.
     CreatePayment { id: PaymentId, payee: String, rate: DecCoin },
     /// Market only. Settles, stops the payment, pays the payee what it accrued.
     ClosePayment { id: PaymentId },
@@ -168,11 +169,13 @@ pub enum ExecuteMsg {
     /// unknown or already closed account fails the whole message with the error `CloseAccount`
     /// gives. An empty list does nothing.
     CloseAccounts { ids: Vec<AccountId> },
-    /// The payee only. Settles and pays out what the payment accrued, minus the take.
+    /// The payee only. Settles and pays out what the payment accrued, minus the take: the take
+    /// is `floor(paid out so far including this payout x the payment's take rate)` less the take
+    /// already paid, so how often the payee withdraws changes nothing.
     Withdraw { id: PaymentId },
     /// Anyone. Settles the account to the current block (detecting an overdraft).
     Settle { id: AccountId },
-    /// Admin only.
+    /// Admin only. New take rates apply to payments created afterwards.
     UpdateParams { params: EscrowParams },
 }
 
@@ -309,8 +312,15 @@ pub struct Payment {
     pub settled_at: u64,
     /// Paid to the payee.
     pub withdrawn: Uint256,
-    /// Paid to the community pool out of this payment's earnings.
+    /// Paid to the community pool out of this payment's earnings. After every payout
+    /// `take == floor((withdrawn + take) x take_rate)`: the take is computed on the cumulative
+    /// earnings, so it does not depend on how often the payee withdraws.
     pub take: Uint256,
+    /// The take rate in force when the payment was created; later params changes do not
+    /// affect it. `None` only for payments stored by earlier versions of the contract, which
+    /// use the current params' rate.
+    #[serde(default)]
+    pub take_rate: Option<Decimal>,
 }
 
 impl Payment {
@@ -336,4 +346,29 @@ pub struct RunwayResponse {
     pub funded_until: Option<u64>,
     /// `blocks x block_time_ms / 1000`, when a block time was given.
     pub seconds: Option<u64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use cosmwasm_std::{from_json, to_json_string};
+
+    use super::*;
+
+    /// State and params written by earlier versions of the contract still read.
+    #[test]
+    fn fields_added_in_0_2_default_when_absent() {
+        let params: EscrowParams =
+            from_json(r#"{"take_rates":[],"default_take_rate":"0.02","community_pool":"pool"}"#).unwrap();
+        assert_eq!(params.deposit_minimums, vec![]);
+        assert_eq!(params.default_deposit_minimum, Uint256::one());
+
+        let payment: Payment = from_json(
+            r#"{"id":{"account":{"scope":"deployment","xid":"o/1"},"xid":"1/1/p"},"payee":"p","state":"open",
+                "rate":{"denom":"uact","amount":"1"},"accrued":"0","settled_at":1,"withdrawn":"0","take":"0"}"#,
+        )
+        .unwrap();
+        assert_eq!(payment.take_rate, None);
+        let again: Payment = from_json(to_json_string(&payment).unwrap()).unwrap();
+        assert_eq!(again, payment);
+    }
 }
