@@ -4,7 +4,7 @@
 use cosmwasm_std::entry_point;
 use cosmwasm_std::{Binary, Deps, DepsMut, Env, MessageInfo, Response, to_json_binary};
 use cw2::{get_contract_version, set_contract_version};
-use leasehold_types::escrow::{ConfigResponse, ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg};
+use leasehold_types::escrow::{Config, ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg};
 
 use crate::error::ContractError;
 use crate::execute::{self, validate_params};
@@ -29,7 +29,7 @@ pub fn instantiate(
         None => info.sender.clone(),
     };
     let admin = msg.admin.map(|a| deps.api.addr_validate(&a)).transpose()?;
-    CONFIG.save(deps.storage, &ConfigResponse { market: market.clone(), admin: admin.clone(), params: msg.params })?;
+    CONFIG.save(deps.storage, &Config { market: market.clone(), admin: admin.clone(), params: msg.params })?;
     set_contract_version(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
     Ok(Response::new()
         .add_attribute("action", "instantiate")
@@ -49,6 +49,8 @@ pub fn execute(deps: DepsMut, env: Env, info: MessageInfo, msg: ExecuteMsg) -> R
         ExecuteMsg::Withdraw { id } => execute::withdraw(deps, env, info, id),
         ExecuteMsg::Settle { id } => execute::settle(deps, env, info, id),
         ExecuteMsg::UpdateParams { params } => execute::update_params(deps, info, params),
+        ExecuteMsg::ProposeAdmin { admin } => execute::propose_admin(deps, info, admin),
+        ExecuteMsg::AcceptAdmin {} => execute::accept_admin(deps, info),
     }
 }
 
@@ -101,7 +103,7 @@ pub fn migrate(deps: DepsMut, _env: Env, _msg: MigrateMsg) -> Result<Response, C
 mod tests {
     use cosmwasm_std::testing::{message_info, mock_dependencies, mock_env};
     use cosmwasm_std::{Decimal, coins, from_json};
-    use leasehold_types::escrow::EscrowParams;
+    use leasehold_types::escrow::{ConfigResponse, EscrowParams};
     use leasehold_types::funds::FundsError;
 
     use super::*;

@@ -7,9 +7,8 @@ use cosmwasm_std::{
     Storage, Uint256, WasmMsg, to_json_binary, to_json_string,
 };
 use leasehold_types::escrow::{
-    Account, AccountId, AccountScope, AccountState, ConfigResponse, Depositor, EscrowHookMsg, EscrowParams,
-    MAX_CLOSE_BATCH, MAX_PAYMENTS, MAX_THIRD_PARTY_DEPOSITORS, MAX_XID_LEN, MarketHookExecuteMsg, Payment, PaymentId,
-    PaymentState,
+    Account, AccountId, AccountScope, AccountState, Config, Depositor, EscrowHookMsg, EscrowParams, MAX_CLOSE_BATCH,
+    MAX_PAYMENTS, MAX_THIRD_PARTY_DEPOSITORS, MAX_XID_LEN, MarketHookExecuteMsg, Payment, PaymentId, PaymentState,
 };
 use leasehold_types::funds::{nonpayable, one_coin};
 use leasehold_types::validation::check_text;
@@ -17,14 +16,22 @@ use leasehold_types::{ValidationError, validation};
 
 use crate::error::ContractError;
 use crate::settlement::{self, Overdraft, Payout};
-use crate::state::{ACCOUNTS, CONFIG, DEPOSITORS, OPEN_PAYMENTS, PAYEE_PAYMENTS, PAYMENTS};
+use crate::state::{ACCOUNTS, CONFIG, DEPOSITORS, OPEN_PAYMENTS, PAYEE_PAYMENTS, PAYMENTS, PENDING_ADMIN};
 
 // ---------------------------------------------------------------------------------------------
 // Checks shared by the handlers
 // ---------------------------------------------------------------------------------------------
 
-fn only_market(cfg: &ConfigResponse, info: &MessageInfo, action: &str) -> Result<(), ContractError> {
+fn only_market(cfg: &Config, info: &MessageInfo, action: &str) -> Result<(), ContractError> {
     if info.sender == cfg.market { Ok(()) } else { Err(ContractError::unauthorized(action, &info.sender)) }
+}
+
+fn only_admin(cfg: &Config, info: &MessageInfo, action: &str) -> Result<(), ContractError> {
+    if cfg.admin.as_ref() == Some(&info.sender) {
+        Ok(())
+    } else {
+        Err(ContractError::unauthorized(action, &info.sender))
+    }
 }
 
 fn check_account_id(id: &AccountId) -> Result<(), ContractError> {
@@ -155,7 +162,7 @@ pub fn settle_in_memory(
 }
 
 /// Bank transfers of one payout (zero amounts skipped).
-fn payout_msgs(cfg: &ConfigResponse, payee: &Addr, denom: &str, payout: &Payout) -> Vec<CosmosMsg> {
+fn payout_msgs(cfg: &Config, payee: &Addr, denom: &str, payout: &Payout) -> Vec<CosmosMsg> {
     let mut msgs = Vec::with_capacity(2);
     if !payout.amount.is_zero() {
         msgs.push(
@@ -216,7 +223,7 @@ fn save_stopped_payment(storage: &mut dyn Storage, p: &Payment) -> Result<(), Co
 /// by the caller.
 fn commit_overdraft(
     storage: &mut dyn Storage,
-    cfg: &ConfigResponse,
+    cfg: &Config,
     account: &Account,
     outcome: OverdraftOutcome,
     mut resp: Response,
@@ -257,7 +264,7 @@ fn commit_overdraft(
 /// Settles and writes the overdraft effects, if any (not the account: callers save it).
 fn settle_and_commit(
     storage: &mut dyn Storage,
-    cfg: &ConfigResponse,
+    cfg: &Config,
     account: &mut Account,
     height: u64,
     resp: Response,
@@ -271,7 +278,7 @@ fn settle_and_commit(
 /// Stops an open payment as `Closed` (the account is already settled), pays it out, writes it.
 fn close_open_payment(
     storage: &mut dyn Storage,
-    cfg: &ConfigResponse,
+    cfg: &Config,
     account: &mut Account,
     payment: &mut Payment,
     resp: Response,
@@ -559,7 +566,7 @@ pub fn close_accounts(
 /// where the funds went). Unknown and already closed accounts are errors.
 fn close_one(
     storage: &mut dyn Storage,
-    cfg: &ConfigResponse,
+    cfg: &Config,
     height: u64,
     id: &AccountId,
     mut resp: Response,
@@ -669,9 +676,7 @@ pub fn settle(deps: DepsMut, env: Env, info: MessageInfo, id: AccountId) -> Resu
 
 pub fn update_params(deps: DepsMut, info: MessageInfo, params: EscrowParams) -> Result<Response, ContractError> {
     let mut cfg = CONFIG.load(deps.storage)?;
-    if cfg.admin.as_ref() != Some(&info.sender) {
-        return Err(ContractError::unauthorized("update_params", &info.sender));
-    }
+    only_admin(&cfg, &info, "update_params")?;
     nonpayable(&info, "update_params")?;
     validate_params(&deps, &params)?;
     cfg.params = params;
@@ -685,6 +690,38 @@ pub fn update_params(deps: DepsMut, info: MessageInfo, params: EscrowParams) -> 
             .add_attribute("community_pool", cfg.params.community_pool)
             .add_attribute("deposit_minimums", minimums.join(","))
             .add_attribute("default_deposit_minimum", cfg.params.default_deposit_minimum.to_string()),
+    ))
+}
+
+/// Admin only. Records `admin` as the proposed next admin (replacing any earlier proposal).
+pub fn propose_admin(deps: DepsMut, info: MessageInfo, admin: String) -> Result<Response, ContractError> {
+    let cfg = CONFIG.load(deps.storage)?;
+    only_admin(&cfg, &info, "propose_admin")?;
+    nonpayable(&info, "propose_admin")?;
+    let proposed = deps.api.addr_validate(&admin)?;
+    PENDING_ADMIN.save(deps.storage, &proposed)?;
+    Ok(Response::new().add_attribute("action", "propose_admin").add_event(
+        Event::new("escrow-admin-proposed")
+            .add_attribute("admin", info.sender.to_string())
+            .add_attribute("proposed", proposed.to_string()),
+    ))
+}
+
+/// The proposed admin only. Makes the sender the admin and clears the proposal.
+pub fn accept_admin(deps: DepsMut, info: MessageInfo) -> Result<Response, ContractError> {
+    let pending = PENDING_ADMIN.may_load(deps.storage)?;
+    if pending.as_ref() != Some(&info.sender) {
+        return Err(ContractError::unauthorized("accept_admin", &info.sender));
+    }
+    nonpayable(&info, "accept_admin")?;
+    let mut cfg = CONFIG.load(deps.storage)?;
+    let previous = cfg.admin.replace(info.sender.clone());
+    CONFIG.save(deps.storage, &cfg)?;
+    PENDING_ADMIN.remove(deps.storage);
+    Ok(Response::new().add_attribute("action", "accept_admin").add_event(
+        Event::new("escrow-admin-accepted")
+            .add_attribute("previous", previous.map(|a| a.to_string()).unwrap_or_default())
+            .add_attribute("admin", info.sender.to_string()),
     ))
 }
 
@@ -744,6 +781,7 @@ mod tests {
     #[test]
     fn every_non_payable_message_refuses_funds() {
         let mut c = setup();
+        let next = c.deps.api.addr_make("next-admin");
         let params = CONFIG.load(&c.deps.storage).unwrap().params;
         let cases: Vec<(Addr, ExecuteMsg, &str)> = vec![
             (
@@ -761,6 +799,8 @@ mod tests {
             (c.payee.clone(), ExecuteMsg::Withdraw { id: c.payment.clone() }, "withdraw"),
             (c.payee.clone(), ExecuteMsg::Settle { id: c.account.clone() }, "settle"),
             (c.admin.clone(), ExecuteMsg::UpdateParams { params }, "update_params"),
+            (c.admin.clone(), ExecuteMsg::ProposeAdmin { admin: next.to_string() }, "propose_admin"),
+            (next.clone(), ExecuteMsg::AcceptAdmin {}, "accept_admin"),
         ];
         for (sender, msg, action) in cases {
             for funds in [coins(1, DENOM), vec![coin(0, DENOM)], vec![coin(1, DENOM), coin(1, "uakt")]] {
@@ -843,6 +883,31 @@ mod tests {
             let err = execute(c.deps.as_mut(), mock_env(), message_info(who, &[]), msg).unwrap_err();
             assert!(matches!(&err, ContractError::Unauthorized { action, .. } if action == "update_params"));
         }
+        // admin transfer: only the admin proposes, only the proposed address accepts
+        let next = c.deps.api.addr_make("next-admin");
+        for who in [&stranger, &owner, &c.market, &c.payee, &next] {
+            let msg = ExecuteMsg::ProposeAdmin { admin: who.to_string() };
+            let err = execute(c.deps.as_mut(), mock_env(), message_info(who, &[]), msg).unwrap_err();
+            assert!(
+                matches!(&err, ContractError::Unauthorized { action, sender } if action == "propose_admin" && sender == who.as_str()),
+                "{err}"
+            );
+        }
+        // nothing proposed: nobody accepts, the admin included
+        for who in [&stranger, &owner, &c.market, &c.payee, &c.admin, &next] {
+            let err =
+                execute(c.deps.as_mut(), mock_env(), message_info(who, &[]), ExecuteMsg::AcceptAdmin {}).unwrap_err();
+            assert!(matches!(&err, ContractError::Unauthorized { action, .. } if action == "accept_admin"), "{err}");
+        }
+        let propose = ExecuteMsg::ProposeAdmin { admin: next.to_string() };
+        execute(c.deps.as_mut(), mock_env(), message_info(&c.admin, &[]), propose).unwrap();
+        for who in [&stranger, &owner, &c.market, &c.payee, &c.admin] {
+            let err =
+                execute(c.deps.as_mut(), mock_env(), message_info(who, &[]), ExecuteMsg::AcceptAdmin {}).unwrap_err();
+            assert!(matches!(&err, ContractError::Unauthorized { action, .. } if action == "accept_admin"), "{err}");
+        }
+        execute(c.deps.as_mut(), mock_env(), message_info(&next, &[]), ExecuteMsg::AcceptAdmin {}).unwrap();
+        assert_eq!(CONFIG.load(&c.deps.storage).unwrap().admin, Some(next));
     }
 
     #[test]

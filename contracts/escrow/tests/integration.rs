@@ -1166,7 +1166,50 @@ fn only_the_admin_updates_params() {
 }
 
 #[test]
-fn without_an_admin_nobody_updates_params() {
+fn admin_transfer_takes_a_proposal_and_an_acceptance() {
+    let mut s = Suite::new();
+    let (admin, alice, bob, stranger) = (s.admin.clone(), s.addr("alice"), s.addr("bob"), s.addr("stranger"));
+    let market = s.market.clone();
+    assert_eq!(s.config().pending_admin, None);
+    assert!(s.exec(&admin, &ExecuteMsg::ProposeAdmin { admin: "Not-An-Address".into() }, &[]).is_err());
+    let res = s.exec(&admin, &ExecuteMsg::ProposeAdmin { admin: alice.to_string() }, &[]).unwrap();
+    assert_eq!(action(&res), "propose_admin");
+    let e = event(&res, "escrow-admin-proposed");
+    assert_eq!((attr(e, "admin"), attr(e, "proposed")), (admin.to_string(), alice.to_string()));
+    let cfg = s.config();
+    assert_eq!((cfg.admin, cfg.pending_admin), (Some(admin.clone()), Some(alice.clone())));
+    // a proposal changes nothing yet
+    let params = s.config().params;
+    assert_err(
+        s.exec(&alice, &ExecuteMsg::UpdateParams { params: params.clone() }, &[]),
+        unauthorized("update_params", &alice),
+    );
+    s.exec(&admin, &ExecuteMsg::UpdateParams { params: params.clone() }, &[]).unwrap();
+    // a new proposal replaces it
+    s.exec(&admin, &ExecuteMsg::ProposeAdmin { admin: bob.to_string() }, &[]).unwrap();
+    assert_eq!(s.config().pending_admin, Some(bob.clone()));
+    for who in [&alice, &stranger, &market, &admin] {
+        assert_err(s.exec(who, &ExecuteMsg::AcceptAdmin {}, &[]), unauthorized("accept_admin", who));
+    }
+    assert_err(s.exec_funded(&bob, &ExecuteMsg::AcceptAdmin {}, &coins(1, DENOM)), nonpayable("accept_admin"));
+    let res = s.exec(&bob, &ExecuteMsg::AcceptAdmin {}, &[]).unwrap();
+    assert_eq!(action(&res), "accept_admin");
+    let e = event(&res, "escrow-admin-accepted");
+    assert_eq!((attr(e, "previous"), attr(e, "admin")), (admin.to_string(), bob.to_string()));
+    let cfg = s.config();
+    assert_eq!((cfg.admin, cfg.pending_admin), (Some(bob.clone()), None));
+    // the new admin rules, the old one no longer does; accepting twice is refused
+    s.exec(&bob, &ExecuteMsg::UpdateParams { params: params.clone() }, &[]).unwrap();
+    assert_err(s.exec(&admin, &ExecuteMsg::UpdateParams { params }, &[]), unauthorized("update_params", &admin));
+    assert_err(
+        s.exec(&admin, &ExecuteMsg::ProposeAdmin { admin: admin.to_string() }, &[]),
+        unauthorized("propose_admin", &admin),
+    );
+    assert_err(s.exec(&bob, &ExecuteMsg::AcceptAdmin {}, &[]), unauthorized("accept_admin", &bob));
+}
+
+#[test]
+fn without_an_admin_nobody_updates_params_or_proposes_an_admin() {
     let mut s = Suite::new();
     let creator = s.addr("creator");
     let msg = InstantiateMsg { admin: None, params: default_params(&s.pool), market: None };
@@ -1175,6 +1218,9 @@ fn without_an_admin_nobody_updates_params() {
     for who in [creator, s.admin.clone()] {
         let res = s.app.execute_contract(who.clone(), escrow2.clone(), &update, &[]);
         assert_err(res, unauthorized("update_params", &who));
+        let propose = ExecuteMsg::ProposeAdmin { admin: who.to_string() };
+        let res = s.app.execute_contract(who.clone(), escrow2.clone(), &propose, &[]);
+        assert_err(res, unauthorized("propose_admin", &who));
     }
 }
 

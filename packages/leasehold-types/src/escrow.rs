@@ -177,6 +177,11 @@ pub enum ExecuteMsg {
     Settle { id: AccountId },
     /// Admin only. New take rates apply to payments created afterwards.
     UpdateParams { params: EscrowParams },
+    /// Admin only, no funds. Proposes `admin` as the next admin, replacing any earlier
+    /// proposal; nothing changes until that address sends `AcceptAdmin`.
+    ProposeAdmin { admin: String },
+    /// The proposed admin only, no funds. Makes the sender the admin and clears the proposal.
+    AcceptAdmin {},
 }
 
 /// Sent by the escrow contract to the market when an account is found overdrawn.
@@ -219,11 +224,23 @@ pub enum QueryMsg {
 #[cw_serde]
 pub struct MigrateMsg {}
 
+/// The escrow's stored config (`cfg`): the `Config` query response without `pending_admin`,
+/// which is stored on its own. Earlier versions stored the response itself, in this shape.
+#[cw_serde]
+pub struct Config {
+    pub market: Addr,
+    pub admin: Option<Addr>,
+    pub params: EscrowParams,
+}
+
 #[cw_serde]
 pub struct ConfigResponse {
     pub market: Addr,
     pub admin: Option<Addr>,
     pub params: EscrowParams,
+    /// Proposed by the admin (`ProposeAdmin`), not yet accepted.
+    #[serde(default)]
+    pub pending_admin: Option<Addr>,
 }
 
 #[cw_serde]
@@ -370,5 +387,16 @@ mod tests {
         assert_eq!(payment.take_rate, None);
         let again: Payment = from_json(to_json_string(&payment).unwrap()).unwrap();
         assert_eq!(again, payment);
+
+        // the config earlier versions stored (a ConfigResponse without pending_admin)
+        let cfg: Config = from_json(
+            r#"{"market":"market","admin":"admin",
+                "params":{"take_rates":[],"default_take_rate":"0.02","community_pool":"pool"}}"#,
+        )
+        .unwrap();
+        assert_eq!(cfg.admin, Some(Addr::unchecked("admin")));
+        assert_eq!(cfg.params.default_deposit_minimum, Uint256::one());
+        let response: ConfigResponse = from_json(to_json_string(&cfg).unwrap()).unwrap();
+        assert_eq!(response.pending_admin, None);
     }
 }
