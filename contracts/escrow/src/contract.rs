@@ -16,14 +16,9 @@ pub const CONTRACT_NAME: &str = "crates.io:leasehold-escrow";
 pub const CONTRACT_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 #[cfg_attr(not(feature = "library"), entry_point)]
-pub fn instantiate(
-    deps: DepsMut,
-    _env: Env,
-    info: MessageInfo,
-    msg: InstantiateMsg,
-) -> Result<Response, ContractError> {
+pub fn instantiate(deps: DepsMut, env: Env, info: MessageInfo, msg: InstantiateMsg) -> Result<Response, ContractError> {
     nonpayable(&info, "instantiate")?;
-    validate_params(&deps, &msg.params)?;
+    validate_params(&deps, &env.contract.address, &msg.params)?;
     let market = match msg.market {
         Some(m) => deps.api.addr_validate(&m)?,
         None => info.sender.clone(),
@@ -48,7 +43,7 @@ pub fn execute(deps: DepsMut, env: Env, info: MessageInfo, msg: ExecuteMsg) -> R
         ExecuteMsg::CloseAccounts { ids } => execute::close_accounts(deps, env, info, ids),
         ExecuteMsg::Withdraw { id } => execute::withdraw(deps, env, info, id),
         ExecuteMsg::Settle { id } => execute::settle(deps, env, info, id),
-        ExecuteMsg::UpdateParams { params } => execute::update_params(deps, info, params),
+        ExecuteMsg::UpdateParams { params } => execute::update_params(deps, env, info, params),
         ExecuteMsg::ProposeAdmin { admin } => execute::propose_admin(deps, info, admin),
         ExecuteMsg::AcceptAdmin {} => execute::accept_admin(deps, info),
     }
@@ -159,7 +154,15 @@ mod tests {
         assert!(instantiate(deps.as_mut(), mock_env(), message_info(&creator, &[]), msg(p.clone())).is_err());
         p.community_pool = deps.api.addr_make("pool").to_string();
         p.default_take_rate = Decimal::percent(101);
-        let err = instantiate(deps.as_mut(), mock_env(), message_info(&creator, &[]), msg(p)).unwrap_err();
+        let err = instantiate(deps.as_mut(), mock_env(), message_info(&creator, &[]), msg(p.clone())).unwrap_err();
         assert!(matches!(err, ContractError::Validation(_)));
+        p.default_take_rate = Decimal::percent(2);
+        // the escrow itself is no community pool
+        let env = mock_env();
+        p.community_pool = env.contract.address.to_string();
+        let err = instantiate(deps.as_mut(), env.clone(), message_info(&creator, &[]), msg(p)).unwrap_err();
+        assert!(
+            matches!(&err, ContractError::CommunityPoolIsEscrow { address } if *address == env.contract.address.as_str())
+        );
     }
 }

@@ -68,6 +68,11 @@ pub enum ContractError {
     #[error("escrow account {id} already has {max} open payments")]
     TooManyPayments { id: String, max: usize },
 
+    /// Params naming the escrow contract itself as the community pool: the take would stay in
+    /// the escrow, outside every account's ledger.
+    #[error("the community pool {address} is the escrow contract itself")]
+    CommunityPoolIsEscrow { address: String },
+
     #[error("arithmetic overflow in {what}")]
     Overflow { what: &'static str },
 

@@ -46,8 +46,9 @@ fn check_payment_id(id: &PaymentId) -> Result<(), ContractError> {
 }
 
 /// Checks the params: every rate at most 1, every deposit minimum at least 1, one entry per
-/// denom in each list, the community pool a valid address.
-pub(crate) fn validate_params(deps: &DepsMut, params: &EscrowParams) -> Result<(), ContractError> {
+/// denom in each list, the community pool a valid address other than the escrow (`escrow`)
+/// itself.
+pub(crate) fn validate_params(deps: &DepsMut, escrow: &Addr, params: &EscrowParams) -> Result<(), ContractError> {
     let out_of_range =
         |field: String, value: String| ValidationError::OutOfRange { field, value, min: "0".into(), max: "1".into() };
     if params.default_take_rate > cosmwasm_std::Decimal::one() {
@@ -82,7 +83,10 @@ pub(crate) fn validate_params(deps: &DepsMut, params: &EscrowParams) -> Result<(
             );
         }
     }
-    deps.api.addr_validate(&params.community_pool)?;
+    let pool = deps.api.addr_validate(&params.community_pool)?;
+    if pool == *escrow {
+        return Err(ContractError::CommunityPoolIsEscrow { address: pool.to_string() });
+    }
     Ok(())
 }
 
@@ -674,11 +678,16 @@ pub fn settle(deps: DepsMut, env: Env, info: MessageInfo, id: AccountId) -> Resu
     ))
 }
 
-pub fn update_params(deps: DepsMut, info: MessageInfo, params: EscrowParams) -> Result<Response, ContractError> {
+pub fn update_params(
+    deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    params: EscrowParams,
+) -> Result<Response, ContractError> {
     let mut cfg = CONFIG.load(deps.storage)?;
     only_admin(&cfg, &info, "update_params")?;
     nonpayable(&info, "update_params")?;
-    validate_params(&deps, &params)?;
+    validate_params(&deps, &env.contract.address, &params)?;
     cfg.params = params;
     CONFIG.save(deps.storage, &cfg)?;
     let take_rates = cfg.params.take_rates.iter().map(|t| format!("{}:{}", t.denom, t.rate)).collect::<Vec<_>>();

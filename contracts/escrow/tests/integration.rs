@@ -1208,6 +1208,49 @@ fn admin_transfer_takes_a_proposal_and_an_acceptance() {
     assert_err(s.exec(&bob, &ExecuteMsg::AcceptAdmin {}, &[]), unauthorized("accept_admin", &bob));
 }
 
+/// Regression: the escrow accepted itself as the community pool; every take then stayed in the
+/// escrow's bank balance, outside any account's ledger, and could never leave it.
+#[test]
+fn regression_the_escrow_could_be_its_own_community_pool() {
+    let mut s = Suite::with_take(Decimal::percent(10));
+    let (admin, escrow) = (s.admin.clone(), s.escrow.clone());
+    let params = EscrowParams { community_pool: escrow.to_string(), ..s.config().params };
+    assert_err(
+        s.exec(&admin, &ExecuteMsg::UpdateParams { params }, &[]),
+        ContractError::CommunityPoolIsEscrow { address: escrow.to_string() },
+    );
+    // the take still reaches the real pool and the escrow holds exactly its ledger
+    let (tenant, prov) = (s.addr("tenant"), s.addr("prov"));
+    let id = deployment("tenant");
+    let pid = payment_id(&id, "p");
+    s.open_account(&id, &tenant, 1_000);
+    s.create_payment(&pid, &prov, "10").unwrap();
+    s.advance(10);
+    s.withdraw(&pid, &prov).unwrap();
+    assert_eq!(s.balance(&s.pool.clone()), u(10));
+    assert_bank_matches_ledger(&s, &[id]);
+}
+
+/// The chain's bank module has no blocked addresses: a validated pool address that has never
+/// held anything (no account yet) receives the take.
+#[test]
+fn a_fresh_validated_pool_address_receives_the_take() {
+    let mut s = Suite::with_take(Decimal::percent(10));
+    let (admin, tenant, prov) = (s.admin.clone(), s.addr("tenant"), s.addr("prov"));
+    let fresh = s.addr("a-pool-nobody-has-used");
+    assert_eq!(s.balance(&fresh), Uint256::zero());
+    let params = EscrowParams { community_pool: fresh.to_string(), ..s.config().params };
+    s.exec(&admin, &ExecuteMsg::UpdateParams { params }, &[]).unwrap();
+    let id = deployment("tenant");
+    let pid = payment_id(&id, "p");
+    s.open_account(&id, &tenant, 1_000);
+    s.create_payment(&pid, &prov, "10").unwrap();
+    s.advance(10);
+    let res = s.withdraw(&pid, &prov).unwrap();
+    assert_eq!(attr(event(&res, "escrow-withdrawn"), "take"), "10");
+    assert_eq!((s.balance(&prov), s.balance(&fresh)), (u(90), u(10)));
+}
+
 #[test]
 fn without_an_admin_nobody_updates_params_or_proposes_an_admin() {
     let mut s = Suite::new();
