@@ -161,8 +161,7 @@ mod tests {
         let env = mock_env();
         p.community_pool = env.contract.address.to_string();
         let err = instantiate(deps.as_mut(), env.clone(), message_info(&creator, &[]), msg(p)).unwrap_err();
-        assert!(
-            matches!(&err, ContractError::CommunityPoolIsEscrow { address } if *address == env.contract.address.as_str())
-        );
+        let escrow = env.contract.address.to_string();
+        assert!(matches!(&err, ContractError::CommunityPoolIsEscrow { address } if *address == escrow), "{err}");
     }
 }

@@ -527,7 +527,7 @@ pub fn close_payment(deps: DepsMut, env: Env, info: MessageInfo, id: PaymentId) 
     Ok(resp.add_attribute("payment_state", payment_state_str(payment.state)))
 }
 
-/// Market only. Closes one account; see [`close_one`].
+/// Market only. Closes one account (`close_one`).
 pub fn close_account(deps: DepsMut, env: Env, info: MessageInfo, id: AccountId) -> Result<Response, ContractError> {
     let cfg = CONFIG.load(deps.storage)?;
     only_market(&cfg, &info, "close_account")?;
@@ -536,7 +536,7 @@ pub fn close_account(deps: DepsMut, env: Env, info: MessageInfo, id: AccountId) 
     close_one(deps.storage, &cfg, env.block.height, &id, resp)
 }
 
-/// Market only. Closes up to `MAX_CLOSE_BATCH` distinct accounts, each with [`close_one`];
+/// Market only. Closes up to `MAX_CLOSE_BATCH` distinct accounts, each with `close_one`;
 /// any failure reverts them all.
 pub fn close_accounts(
     deps: DepsMut,
@@ -898,7 +898,8 @@ mod tests {
             let msg = ExecuteMsg::ProposeAdmin { admin: who.to_string() };
             let err = execute(c.deps.as_mut(), mock_env(), message_info(who, &[]), msg).unwrap_err();
             assert!(
-                matches!(&err, ContractError::Unauthorized { action, sender } if action == "propose_admin" && sender == who.as_str()),
+                matches!(&err, ContractError::Unauthorized { action, sender }
+                    if action == "propose_admin" && sender == who.as_str()),
                 "{err}"
             );
         }

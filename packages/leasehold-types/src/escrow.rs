@@ -152,8 +152,8 @@ pub enum ExecuteMsg {
     /// denom's deposit minimum (`EscrowParams::deposit_minimums`), and a third party without an
     /// entry is refused once the account has `MAX_THIRD_PARTY_DEPOSITORS` third-party entries.
     /// Repeat deposits by an address merge into its entry, which keeps its place: funds are
-    /// spent, and refunded, first-in-first-out by each entry's first deposit. Fully spent
-    /// entries are pruned (a later deposit by that address starts a new entry at the end).
+    /// spent, and refunded, first-in-first-out by each entry's first deposit. Entries spent for
+    /// good are pruned (a later deposit by that address starts a new entry at the end).
     Deposit { id: AccountId },
     /// Market only. Starts paying `payee` `rate` per block out of a deployment account. The
     /// payment keeps the take rate in force now for its whole life.
@@ -173,7 +173,8 @@ pub enum ExecuteMsg {
     /// is `floor(paid out so far including this payout x the payment's take rate)` less the take
     /// already paid, so how often the payee withdraws changes nothing.
     Withdraw { id: PaymentId },
-    /// Anyone. Settles the account to the current block (detecting an overdraft).
+    /// Anyone. Settles the account to the current block (detecting an overdraft) and prunes its
+    /// depositor entries spent for good, as every settling message does.
     Settle { id: AccountId },
     /// Admin only. New take rates apply to payments created afterwards.
     UpdateParams { params: EscrowParams },
