@@ -374,7 +374,7 @@ mod tests {
 
     /// State and params written by earlier versions of the contract still read.
     #[test]
-    fn fields_added_in_0_2_default_when_absent() {
+    fn state_and_params_of_earlier_versions_still_read() {
         let params: EscrowParams =
             from_json(r#"{"take_rates":[],"default_take_rate":"0.02","community_pool":"pool"}"#).unwrap();
         assert_eq!(params.deposit_minimums, vec![]);
