@@ -4,7 +4,7 @@
 use cosmwasm_std::entry_point;
 use cosmwasm_std::{Binary, Deps, DepsMut, Env, MessageInfo, Response, to_json_binary};
 use cw2::{get_contract_version, set_contract_version};
-use leasehold_types::escrow::{ConfigResponse, ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg};
+use leasehold_types::escrow::{Config, ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg};
 
 use crate::error::ContractError;
 use crate::execute::{self, validate_params};
@@ -16,20 +16,15 @@ pub const CONTRACT_NAME: &str = "crates.io:leasehold-escrow";
 pub const CONTRACT_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 #[cfg_attr(not(feature = "library"), entry_point)]
-pub fn instantiate(
-    deps: DepsMut,
-    _env: Env,
-    info: MessageInfo,
-    msg: InstantiateMsg,
-) -> Result<Response, ContractError> {
+pub fn instantiate(deps: DepsMut, env: Env, info: MessageInfo, msg: InstantiateMsg) -> Result<Response, ContractError> {
     nonpayable(&info, "instantiate")?;
-    validate_params(&deps, &msg.params)?;
+    validate_params(&deps, &env.contract.address, &msg.params)?;
     let market = match msg.market {
         Some(m) => deps.api.addr_validate(&m)?,
         None => info.sender.clone(),
     };
     let admin = msg.admin.map(|a| deps.api.addr_validate(&a)).transpose()?;
-    CONFIG.save(deps.storage, &ConfigResponse { market: market.clone(), admin: admin.clone(), params: msg.params })?;
+    CONFIG.save(deps.storage, &Config { market: market.clone(), admin: admin.clone(), params: msg.params })?;
     set_contract_version(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
     Ok(Response::new()
         .add_attribute("action", "instantiate")
@@ -45,9 +40,12 @@ pub fn execute(deps: DepsMut, env: Env, info: MessageInfo, msg: ExecuteMsg) -> R
         ExecuteMsg::CreatePayment { id, payee, rate } => execute::create_payment(deps, env, info, id, payee, rate),
         ExecuteMsg::ClosePayment { id } => execute::close_payment(deps, env, info, id),
         ExecuteMsg::CloseAccount { id } => execute::close_account(deps, env, info, id),
+        ExecuteMsg::CloseAccounts { ids } => execute::close_accounts(deps, env, info, ids),
         ExecuteMsg::Withdraw { id } => execute::withdraw(deps, env, info, id),
         ExecuteMsg::Settle { id } => execute::settle(deps, env, info, id),
-        ExecuteMsg::UpdateParams { params } => execute::update_params(deps, info, params),
+        ExecuteMsg::UpdateParams { params } => execute::update_params(deps, env, info, params),
+        ExecuteMsg::ProposeAdmin { admin } => execute::propose_admin(deps, info, admin),
+        ExecuteMsg::AcceptAdmin {} => execute::accept_admin(deps, info),
     }
 }
 
@@ -100,13 +98,19 @@ pub fn migrate(deps: DepsMut, _env: Env, _msg: MigrateMsg) -> Result<Response, C
 mod tests {
     use cosmwasm_std::testing::{message_info, mock_dependencies, mock_env};
     use cosmwasm_std::{Decimal, coins, from_json};
-    use leasehold_types::escrow::EscrowParams;
+    use leasehold_types::escrow::{ConfigResponse, EscrowParams};
     use leasehold_types::funds::FundsError;
 
     use super::*;
 
     fn params(pool: &str) -> EscrowParams {
-        EscrowParams { take_rates: vec![], default_take_rate: Decimal::percent(2), community_pool: pool.into() }
+        EscrowParams {
+            take_rates: vec![],
+            default_take_rate: Decimal::percent(2),
+            community_pool: pool.into(),
+            deposit_minimums: vec![],
+            default_deposit_minimum: cosmwasm_std::Uint256::one(),
+        }
     }
 
     #[test]
@@ -150,7 +154,14 @@ mod tests {
         assert!(instantiate(deps.as_mut(), mock_env(), message_info(&creator, &[]), msg(p.clone())).is_err());
         p.community_pool = deps.api.addr_make("pool").to_string();
         p.default_take_rate = Decimal::percent(101);
-        let err = instantiate(deps.as_mut(), mock_env(), message_info(&creator, &[]), msg(p)).unwrap_err();
+        let err = instantiate(deps.as_mut(), mock_env(), message_info(&creator, &[]), msg(p.clone())).unwrap_err();
         assert!(matches!(err, ContractError::Validation(_)));
+        p.default_take_rate = Decimal::percent(2);
+        // the escrow itself is no community pool
+        let env = mock_env();
+        p.community_pool = env.contract.address.to_string();
+        let err = instantiate(deps.as_mut(), env.clone(), message_info(&creator, &[]), msg(p)).unwrap_err();
+        let escrow = env.contract.address.to_string();
+        assert!(matches!(&err, ContractError::CommunityPoolIsEscrow { address } if *address == escrow), "{err}");
     }
 }

@@ -49,11 +49,29 @@ pub enum ContractError {
     #[error("insufficient funds in {id}: balance {balance} does not fund one block at {needed}")]
     InsufficientFunds { id: String, balance: String, needed: String },
 
-    #[error("escrow account {id} already has {max} depositor entries")]
+    /// A new third-party depositor when the account already has `max` third-party entries.
+    #[error("escrow account {id} already has {max} third-party depositor entries")]
     TooManyDepositors { id: String, max: usize },
+
+    /// A third-party deposit below the denom's deposit minimum.
+    #[error("deposit of {amount}{denom} into escrow account {id} is below the third-party minimum of {minimum}{denom}")]
+    DepositTooSmall { id: String, amount: String, minimum: String, denom: String },
+
+    /// A `CloseAccounts` message with more than `max` ids.
+    #[error("{count} accounts in one batch exceed the limit of {max}")]
+    BatchTooLarge { count: usize, max: usize },
+
+    /// An id listed twice in one `CloseAccounts` message.
+    #[error("escrow account {id} is listed twice")]
+    DuplicateId { id: String },
 
     #[error("escrow account {id} already has {max} open payments")]
     TooManyPayments { id: String, max: usize },
+
+    /// Params naming the escrow contract itself as the community pool: the take would stay in
+    /// the escrow, outside every account's ledger.
+    #[error("the community pool {address} is the escrow contract itself")]
+    CommunityPoolIsEscrow { address: String },
 
     #[error("arithmetic overflow in {what}")]
     Overflow { what: &'static str },

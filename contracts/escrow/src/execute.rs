@@ -1,12 +1,14 @@
 //! Execute handlers, one per `ExecuteMsg` variant, and the storage side of settlement.
 
+use std::collections::BTreeSet;
+
 use cosmwasm_std::{
     Addr, BankMsg, Coin, CosmosMsg, DecCoin, Decimal256, DepsMut, Empty, Env, Event, MessageInfo, Order, Response,
     Storage, Uint256, WasmMsg, to_json_binary, to_json_string,
 };
 use leasehold_types::escrow::{
-    Account, AccountId, AccountScope, AccountState, ConfigResponse, Depositor, EscrowHookMsg, EscrowParams,
-    MAX_DEPOSITORS, MAX_PAYMENTS, MAX_XID_LEN, MarketHookExecuteMsg, Payment, PaymentId, PaymentState,
+    Account, AccountId, AccountScope, AccountState, Config, Depositor, EscrowHookMsg, EscrowParams, MAX_CLOSE_BATCH,
+    MAX_PAYMENTS, MAX_THIRD_PARTY_DEPOSITORS, MAX_XID_LEN, MarketHookExecuteMsg, Payment, PaymentId, PaymentState,
 };
 use leasehold_types::funds::{nonpayable, one_coin};
 use leasehold_types::validation::check_text;
@@ -14,14 +16,22 @@ use leasehold_types::{ValidationError, validation};
 
 use crate::error::ContractError;
 use crate::settlement::{self, Overdraft, Payout};
-use crate::state::{ACCOUNTS, CONFIG, DEPOSITORS, OPEN_PAYMENTS, PAYEE_PAYMENTS, PAYMENTS};
+use crate::state::{ACCOUNTS, CONFIG, DEPOSITORS, OPEN_PAYMENTS, PAYEE_PAYMENTS, PAYMENTS, PENDING_ADMIN};
 
 // ---------------------------------------------------------------------------------------------
 // Checks shared by the handlers
 // ---------------------------------------------------------------------------------------------
 
-fn only_market(cfg: &ConfigResponse, info: &MessageInfo, action: &str) -> Result<(), ContractError> {
+fn only_market(cfg: &Config, info: &MessageInfo, action: &str) -> Result<(), ContractError> {
     if info.sender == cfg.market { Ok(()) } else { Err(ContractError::unauthorized(action, &info.sender)) }
+}
+
+fn only_admin(cfg: &Config, info: &MessageInfo, action: &str) -> Result<(), ContractError> {
+    if cfg.admin.as_ref() == Some(&info.sender) {
+        Ok(())
+    } else {
+        Err(ContractError::unauthorized(action, &info.sender))
+    }
 }
 
 fn check_account_id(id: &AccountId) -> Result<(), ContractError> {
@@ -35,9 +45,10 @@ fn check_payment_id(id: &PaymentId) -> Result<(), ContractError> {
     Ok(())
 }
 
-/// Checks the params: every rate at most 1, the community pool a valid address, one entry per
-/// denom.
-pub(crate) fn validate_params(deps: &DepsMut, params: &EscrowParams) -> Result<(), ContractError> {
+/// Checks the params: every rate at most 1, every deposit minimum at least 1, one entry per
+/// denom in each list, the community pool a valid address other than the escrow (`escrow`)
+/// itself.
+pub(crate) fn validate_params(deps: &DepsMut, escrow: &Addr, params: &EscrowParams) -> Result<(), ContractError> {
     let out_of_range =
         |field: String, value: String| ValidationError::OutOfRange { field, value, min: "0".into(), max: "1".into() };
     if params.default_take_rate > cosmwasm_std::Decimal::one() {
@@ -52,7 +63,30 @@ pub(crate) fn validate_params(deps: &DepsMut, params: &EscrowParams) -> Result<(
             return Err(ValidationError::Duplicate { field: "params.take_rates".into(), value: t.denom.clone() }.into());
         }
     }
-    deps.api.addr_validate(&params.community_pool)?;
+    let below_one = |field: String, value: Uint256| ValidationError::OutOfRange {
+        field,
+        value: value.to_string(),
+        min: "1".into(),
+        max: Uint256::MAX.to_string(),
+    };
+    if params.default_deposit_minimum.is_zero() {
+        return Err(below_one("params.default_deposit_minimum".into(), params.default_deposit_minimum).into());
+    }
+    for (i, m) in params.deposit_minimums.iter().enumerate() {
+        validation::check_text(&format!("params.deposit_minimums[{i}].denom"), &m.denom, true, 128)?;
+        if m.amount.is_zero() {
+            return Err(below_one(format!("params.deposit_minimums[{i}].amount"), m.amount).into());
+        }
+        if params.deposit_minimums[..i].iter().any(|o| o.denom == m.denom) {
+            return Err(
+                ValidationError::Duplicate { field: "params.deposit_minimums".into(), value: m.denom.clone() }.into()
+            );
+        }
+    }
+    let pool = deps.api.addr_validate(&params.community_pool)?;
+    if pool == *escrow {
+        return Err(ContractError::CommunityPoolIsEscrow { address: pool.to_string() });
+    }
     Ok(())
 }
 
@@ -82,6 +116,20 @@ pub(crate) fn load_open_payments(storage: &dyn Storage, account: &Account) -> Re
             PAYMENTS.may_load(storage, (&key, xid))?.ok_or_else(|| ContractError::inconsistent("open payment missing"))
         })
         .collect()
+}
+
+/// Saves a settled account and prunes its depositor entries that are spent for good (the list
+/// is written only when that changes it).
+pub(crate) fn save_account(storage: &mut dyn Storage, account: &Account) -> Result<(), ContractError> {
+    let key = account.id.key();
+    ACCOUNTS.save(storage, &key, account)?;
+    if let Some(stored) = DEPOSITORS.may_load(storage, &key)? {
+        let pruned = settlement::prune_spent(account, stored.clone())?;
+        if pruned != stored {
+            DEPOSITORS.save(storage, &key, &pruned)?;
+        }
+    }
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -118,7 +166,7 @@ pub fn settle_in_memory(
 }
 
 /// Bank transfers of one payout (zero amounts skipped).
-fn payout_msgs(cfg: &ConfigResponse, payee: &Addr, denom: &str, payout: &Payout) -> Vec<CosmosMsg> {
+fn payout_msgs(cfg: &Config, payee: &Addr, denom: &str, payout: &Payout) -> Vec<CosmosMsg> {
     let mut msgs = Vec::with_capacity(2);
     if !payout.amount.is_zero() {
         msgs.push(
@@ -179,7 +227,7 @@ fn save_stopped_payment(storage: &mut dyn Storage, p: &Payment) -> Result<(), Co
 /// by the caller.
 fn commit_overdraft(
     storage: &mut dyn Storage,
-    cfg: &ConfigResponse,
+    cfg: &Config,
     account: &Account,
     outcome: OverdraftOutcome,
     mut resp: Response,
@@ -220,7 +268,7 @@ fn commit_overdraft(
 /// Settles and writes the overdraft effects, if any (not the account: callers save it).
 fn settle_and_commit(
     storage: &mut dyn Storage,
-    cfg: &ConfigResponse,
+    cfg: &Config,
     account: &mut Account,
     height: u64,
     resp: Response,
@@ -234,7 +282,7 @@ fn settle_and_commit(
 /// Stops an open payment as `Closed` (the account is already settled), pays it out, writes it.
 fn close_open_payment(
     storage: &mut dyn Storage,
-    cfg: &ConfigResponse,
+    cfg: &Config,
     account: &mut Account,
     payment: &mut Payment,
     resp: Response,
@@ -312,6 +360,18 @@ pub fn deposit(deps: DepsMut, env: Env, info: MessageInfo, id: AccountId) -> Res
     if coin.denom != account.denom {
         return Err(ContractError::WrongDenom { expected: account.denom, found: coin.denom });
     }
+    let third_party = info.sender != account.owner;
+    if third_party {
+        let minimum = settlement::deposit_minimum(&cfg.params, &account.denom);
+        if coin.amount < minimum {
+            return Err(ContractError::DepositTooSmall {
+                id: id.to_string(),
+                amount: coin.amount.to_string(),
+                minimum: minimum.to_string(),
+                denom: coin.denom,
+            });
+        }
+    }
     let height = env.block.height;
     let mut resp = Response::new().add_attribute("action", "deposit");
     resp = settle_and_commit(deps.storage, &cfg, &mut account, height, resp)?;
@@ -324,18 +384,26 @@ pub fn deposit(deps: DepsMut, env: Env, info: MessageInfo, id: AccountId) -> Res
         account.rate = Decimal256::zero();
         account.open_payments = 0;
     }
-    account.deposited = account.deposited.checked_add(coin.amount).map_err(|_| ContractError::overflow("deposited"))?;
-    settlement::whole(account.deposited)?;
 
     let key = id.key();
-    let mut depositors = DEPOSITORS.may_load(deps.storage, &key)?.unwrap_or_default();
-    match depositors.last_mut() {
-        Some(last) if last.address == info.sender => {
-            last.amount = last.amount.checked_add(coin.amount).map_err(|_| ContractError::overflow("deposit"))?;
+    // Entries spent for good go first, so they neither count against the cap nor take merges.
+    let stored = DEPOSITORS.may_load(deps.storage, &key)?.unwrap_or_default();
+    let mut depositors = settlement::prune_spent(&account, stored)?;
+    account.deposited = account.deposited.checked_add(coin.amount).map_err(|_| ContractError::overflow("deposited"))?;
+    settlement::whole(account.deposited)?;
+    match depositors.iter_mut().find(|d| d.address == info.sender) {
+        Some(entry) => {
+            entry.amount = entry.amount.checked_add(coin.amount).map_err(|_| ContractError::overflow("deposit"))?;
         }
-        _ => {
-            if depositors.len() >= MAX_DEPOSITORS {
-                return Err(ContractError::TooManyDepositors { id: id.to_string(), max: MAX_DEPOSITORS });
+        None => {
+            if third_party {
+                let others = depositors.iter().filter(|d| d.address != account.owner).count();
+                if others >= MAX_THIRD_PARTY_DEPOSITORS {
+                    return Err(ContractError::TooManyDepositors {
+                        id: id.to_string(),
+                        max: MAX_THIRD_PARTY_DEPOSITORS,
+                    });
+                }
             }
             depositors.push(Depositor {
                 address: info.sender.clone(),
@@ -355,7 +423,8 @@ pub fn deposit(deps: DepsMut, env: Env, info: MessageInfo, id: AccountId) -> Res
             .add_attribute("amount", coin.amount.to_string())
             .add_attribute("denom", coin.denom)
             .add_attribute("balance", settlement::balance(&account)?.to_string())
-            .add_attribute("reopened", reopened.to_string()),
+            .add_attribute("reopened", reopened.to_string())
+            .add_attribute("third_party", third_party.to_string()),
     ))
 }
 
@@ -409,6 +478,7 @@ pub fn create_payment(
             needed: new_rate.to_string(),
         });
     }
+    let take_rate = settlement::take_rate(&cfg.params, &account.denom);
     let payment = Payment {
         id: id.clone(),
         payee: payee.clone(),
@@ -418,13 +488,14 @@ pub fn create_payment(
         settled_at: account.settled_at,
         withdrawn: Uint256::zero(),
         take: Uint256::zero(),
+        take_rate: Some(take_rate),
     };
     account.rate = new_rate;
     account.open_payments += 1;
     PAYMENTS.save(deps.storage, (&key, &id.xid), &payment)?;
     OPEN_PAYMENTS.save(deps.storage, (&key, &id.xid), &Empty {})?;
     PAYEE_PAYMENTS.save(deps.storage, (&payee, &key, &id.xid), &Empty {})?;
-    ACCOUNTS.save(deps.storage, &key, &account)?;
+    save_account(deps.storage, &account)?;
     Ok(Response::new().add_attribute("action", "create_payment").add_event(
         Event::new("escrow-payment-created")
             .add_attribute("account", account.id.to_string())
@@ -432,7 +503,8 @@ pub fn create_payment(
             .add_attribute("payee", payee.to_string())
             .add_attribute("rate", rate.amount.to_string())
             .add_attribute("denom", rate.denom)
-            .add_attribute("account_rate", account.rate.to_string()),
+            .add_attribute("account_rate", account.rate.to_string())
+            .add_attribute("take_rate", take_rate.to_string()),
     ))
 }
 
@@ -447,26 +519,69 @@ pub fn close_payment(deps: DepsMut, env: Env, info: MessageInfo, id: PaymentId) 
     let mut payment = load_payment(deps.storage, &id)?;
     if payment.state != PaymentState::Open {
         // Already stopped (overdrawn, possibly just now, or closed): nothing to do.
-        ACCOUNTS.save(deps.storage, &account.id.key(), &account)?;
+        save_account(deps.storage, &account)?;
         return Ok(resp.add_attribute("payment_state", payment_state_str(payment.state)));
     }
     resp = close_open_payment(deps.storage, &cfg, &mut account, &mut payment, resp)?;
-    ACCOUNTS.save(deps.storage, &account.id.key(), &account)?;
+    save_account(deps.storage, &account)?;
     Ok(resp.add_attribute("payment_state", payment_state_str(payment.state)))
 }
 
+/// Market only. Closes one account (`close_one`).
 pub fn close_account(deps: DepsMut, env: Env, info: MessageInfo, id: AccountId) -> Result<Response, ContractError> {
     let cfg = CONFIG.load(deps.storage)?;
     only_market(&cfg, &info, "close_account")?;
     nonpayable(&info, "close_account")?;
-    let mut account = load_account(deps.storage, &id)?;
+    let resp = Response::new().add_attribute("action", "close_account");
+    close_one(deps.storage, &cfg, env.block.height, &id, resp)
+}
+
+/// Market only. Closes up to `MAX_CLOSE_BATCH` distinct accounts, each with `close_one`;
+/// any failure reverts them all.
+pub fn close_accounts(
+    deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    ids: Vec<AccountId>,
+) -> Result<Response, ContractError> {
+    let cfg = CONFIG.load(deps.storage)?;
+    only_market(&cfg, &info, "close_accounts")?;
+    nonpayable(&info, "close_accounts")?;
+    if ids.len() > MAX_CLOSE_BATCH {
+        return Err(ContractError::BatchTooLarge { count: ids.len(), max: MAX_CLOSE_BATCH });
+    }
+    let mut seen = BTreeSet::new();
+    for id in &ids {
+        if !seen.insert(id) {
+            return Err(ContractError::DuplicateId { id: id.to_string() });
+        }
+    }
+    let mut resp =
+        Response::new().add_attribute("action", "close_accounts").add_attribute("count", ids.len().to_string());
+    for id in &ids {
+        resp = close_one(deps.storage, &cfg, env.block.height, id, resp)?;
+    }
+    Ok(resp)
+}
+
+/// Closes one account at `height`: settles it (an overdraft found is committed and reported),
+/// closes every open payment paying each payee, refunds the depositors first-in-first-out,
+/// marks the account `Closed` and drops its depositor list (the `escrow-refunded` events record
+/// where the funds went). Unknown and already closed accounts are errors.
+fn close_one(
+    storage: &mut dyn Storage,
+    cfg: &Config,
+    height: u64,
+    id: &AccountId,
+    mut resp: Response,
+) -> Result<Response, ContractError> {
+    let mut account = load_account(storage, id)?;
     if account.state == AccountState::Closed {
         return Err(ContractError::AccountClosed { id: id.to_string() });
     }
-    let mut resp = Response::new().add_attribute("action", "close_account");
-    resp = settle_and_commit(deps.storage, &cfg, &mut account, env.block.height, resp)?;
-    for mut payment in load_open_payments(deps.storage, &account)? {
-        resp = close_open_payment(deps.storage, &cfg, &mut account, &mut payment, resp)?;
+    resp = settle_and_commit(storage, cfg, &mut account, height, resp)?;
+    for mut payment in load_open_payments(storage, &account)? {
+        resp = close_open_payment(storage, cfg, &mut account, &mut payment, resp)?;
     }
     if account.open_payments != 0 || !account.rate.is_zero() {
         return Err(ContractError::inconsistent("payments still open after closing them all"));
@@ -474,8 +589,9 @@ pub fn close_account(deps: DepsMut, env: Env, info: MessageInfo, id: AccountId) 
 
     // Refund first-in-first-out.
     let key = id.key();
-    let depositors = DEPOSITORS.may_load(deps.storage, &key)?.unwrap_or_default();
-    let remaining = settlement::fifo_remaining(&depositors, settlement::spent(&account)?)?;
+    let depositors = DEPOSITORS.may_load(storage, &key)?.unwrap_or_default();
+    let offset = settlement::entries_offset(&account, &depositors)?;
+    let remaining = settlement::fifo_remaining(&depositors, offset, settlement::spent(&account)?)?;
     let mut total = Uint256::zero();
     let mut refunds = Vec::new();
     for (d, r) in depositors.iter().zip(remaining) {
@@ -491,10 +607,8 @@ pub fn close_account(deps: DepsMut, env: Env, info: MessageInfo, id: AccountId) 
         return Err(ContractError::inconsistent(format!("{left} {} left after closing {id}", account.denom)));
     }
     account.state = AccountState::Closed;
-    let depositors: Vec<Depositor> =
-        depositors.into_iter().map(|d| Depositor { remaining: Uint256::zero(), ..d }).collect();
-    ACCOUNTS.save(deps.storage, &key, &account)?;
-    DEPOSITORS.save(deps.storage, &key, &depositors)?;
+    ACCOUNTS.save(storage, &key, &account)?;
+    DEPOSITORS.remove(storage, &key);
 
     for (address, amount) in refunds {
         resp = resp
@@ -534,7 +648,7 @@ pub fn withdraw(deps: DepsMut, env: Env, info: MessageInfo, id: PaymentId) -> Re
     let payout = settlement::pay_out(&mut payment, settlement::take_rate(&cfg.params, &account.denom))?;
     let key = account.id.key();
     PAYMENTS.save(deps.storage, (&key, &id.xid), &payment)?;
-    ACCOUNTS.save(deps.storage, &key, &account)?;
+    save_account(deps.storage, &account)?;
     Ok(resp.add_messages(payout_msgs(&cfg, &payment.payee, &account.denom, &payout)).add_event(
         Event::new("escrow-withdrawn")
             .add_attribute("account", account.id.to_string())
@@ -552,7 +666,7 @@ pub fn settle(deps: DepsMut, env: Env, info: MessageInfo, id: AccountId) -> Resu
     let mut account = load_account(deps.storage, &id)?;
     let mut resp = Response::new().add_attribute("action", "settle");
     resp = settle_and_commit(deps.storage, &cfg, &mut account, env.block.height, resp)?;
-    ACCOUNTS.save(deps.storage, &id.key(), &account)?;
+    save_account(deps.storage, &account)?;
     Ok(resp.add_event(
         Event::new("escrow-settled")
             .add_attribute("account", id.to_string())
@@ -564,21 +678,59 @@ pub fn settle(deps: DepsMut, env: Env, info: MessageInfo, id: AccountId) -> Resu
     ))
 }
 
-pub fn update_params(deps: DepsMut, info: MessageInfo, params: EscrowParams) -> Result<Response, ContractError> {
+pub fn update_params(
+    deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    params: EscrowParams,
+) -> Result<Response, ContractError> {
     let mut cfg = CONFIG.load(deps.storage)?;
-    if cfg.admin.as_ref() != Some(&info.sender) {
-        return Err(ContractError::unauthorized("update_params", &info.sender));
-    }
+    only_admin(&cfg, &info, "update_params")?;
     nonpayable(&info, "update_params")?;
-    validate_params(&deps, &params)?;
+    validate_params(&deps, &env.contract.address, &params)?;
     cfg.params = params;
     CONFIG.save(deps.storage, &cfg)?;
     let take_rates = cfg.params.take_rates.iter().map(|t| format!("{}:{}", t.denom, t.rate)).collect::<Vec<_>>();
+    let minimums = cfg.params.deposit_minimums.iter().map(|m| format!("{}:{}", m.denom, m.amount)).collect::<Vec<_>>();
     Ok(Response::new().add_attribute("action", "update_params").add_event(
         Event::new("escrow-params-updated")
             .add_attribute("default_take_rate", cfg.params.default_take_rate.to_string())
             .add_attribute("take_rates", take_rates.join(","))
-            .add_attribute("community_pool", cfg.params.community_pool),
+            .add_attribute("community_pool", cfg.params.community_pool)
+            .add_attribute("deposit_minimums", minimums.join(","))
+            .add_attribute("default_deposit_minimum", cfg.params.default_deposit_minimum.to_string()),
+    ))
+}
+
+/// Admin only. Records `admin` as the proposed next admin (replacing any earlier proposal).
+pub fn propose_admin(deps: DepsMut, info: MessageInfo, admin: String) -> Result<Response, ContractError> {
+    let cfg = CONFIG.load(deps.storage)?;
+    only_admin(&cfg, &info, "propose_admin")?;
+    nonpayable(&info, "propose_admin")?;
+    let proposed = deps.api.addr_validate(&admin)?;
+    PENDING_ADMIN.save(deps.storage, &proposed)?;
+    Ok(Response::new().add_attribute("action", "propose_admin").add_event(
+        Event::new("escrow-admin-proposed")
+            .add_attribute("admin", info.sender.to_string())
+            .add_attribute("proposed", proposed.to_string()),
+    ))
+}
+
+/// The proposed admin only. Makes the sender the admin and clears the proposal.
+pub fn accept_admin(deps: DepsMut, info: MessageInfo) -> Result<Response, ContractError> {
+    let pending = PENDING_ADMIN.may_load(deps.storage)?;
+    if pending.as_ref() != Some(&info.sender) {
+        return Err(ContractError::unauthorized("accept_admin", &info.sender));
+    }
+    nonpayable(&info, "accept_admin")?;
+    let mut cfg = CONFIG.load(deps.storage)?;
+    let previous = cfg.admin.replace(info.sender.clone());
+    CONFIG.save(deps.storage, &cfg)?;
+    PENDING_ADMIN.remove(deps.storage);
+    Ok(Response::new().add_attribute("action", "accept_admin").add_event(
+        Event::new("escrow-admin-accepted")
+            .add_attribute("previous", previous.map(|a| a.to_string()).unwrap_or_default())
+            .add_attribute("admin", info.sender.to_string()),
     ))
 }
 
@@ -614,6 +766,8 @@ mod tests {
             take_rates: vec![],
             default_take_rate: Decimal::zero(),
             community_pool: deps.api.addr_make("pool").to_string(),
+            deposit_minimums: vec![],
+            default_deposit_minimum: Uint256::one(),
         };
         let msg = InstantiateMsg { admin: Some(admin.to_string()), params, market: None };
         instantiate(deps.as_mut(), mock_env(), message_info(&market, &[]), msg).unwrap();
@@ -636,6 +790,7 @@ mod tests {
     #[test]
     fn every_non_payable_message_refuses_funds() {
         let mut c = setup();
+        let next = c.deps.api.addr_make("next-admin");
         let params = CONFIG.load(&c.deps.storage).unwrap().params;
         let cases: Vec<(Addr, ExecuteMsg, &str)> = vec![
             (
@@ -649,9 +804,12 @@ mod tests {
             ),
             (c.market.clone(), ExecuteMsg::ClosePayment { id: c.payment.clone() }, "close_payment"),
             (c.market.clone(), ExecuteMsg::CloseAccount { id: c.account.clone() }, "close_account"),
+            (c.market.clone(), ExecuteMsg::CloseAccounts { ids: vec![] }, "close_accounts"),
             (c.payee.clone(), ExecuteMsg::Withdraw { id: c.payment.clone() }, "withdraw"),
             (c.payee.clone(), ExecuteMsg::Settle { id: c.account.clone() }, "settle"),
             (c.admin.clone(), ExecuteMsg::UpdateParams { params }, "update_params"),
+            (c.admin.clone(), ExecuteMsg::ProposeAdmin { admin: next.to_string() }, "propose_admin"),
+            (next.clone(), ExecuteMsg::AcceptAdmin {}, "accept_admin"),
         ];
         for (sender, msg, action) in cases {
             for funds in [coins(1, DENOM), vec![coin(0, DENOM)], vec![coin(1, DENOM), coin(1, "uakt")]] {
@@ -716,6 +874,7 @@ mod tests {
             ),
             (ExecuteMsg::ClosePayment { id: c.payment.clone() }, vec![]),
             (ExecuteMsg::CloseAccount { id: c.account.clone() }, vec![]),
+            (ExecuteMsg::CloseAccounts { ids: vec![c.account.clone()] }, vec![]),
         ];
         for (msg, funds) in market_only {
             for who in [&stranger, &owner, &c.payee, &c.admin] {
@@ -733,6 +892,32 @@ mod tests {
             let err = execute(c.deps.as_mut(), mock_env(), message_info(who, &[]), msg).unwrap_err();
             assert!(matches!(&err, ContractError::Unauthorized { action, .. } if action == "update_params"));
         }
+        // admin transfer: only the admin proposes, only the proposed address accepts
+        let next = c.deps.api.addr_make("next-admin");
+        for who in [&stranger, &owner, &c.market, &c.payee, &next] {
+            let msg = ExecuteMsg::ProposeAdmin { admin: who.to_string() };
+            let err = execute(c.deps.as_mut(), mock_env(), message_info(who, &[]), msg).unwrap_err();
+            assert!(
+                matches!(&err, ContractError::Unauthorized { action, sender }
+                    if action == "propose_admin" && sender == who.as_str()),
+                "{err}"
+            );
+        }
+        // nothing proposed: nobody accepts, the admin included
+        for who in [&stranger, &owner, &c.market, &c.payee, &c.admin, &next] {
+            let err =
+                execute(c.deps.as_mut(), mock_env(), message_info(who, &[]), ExecuteMsg::AcceptAdmin {}).unwrap_err();
+            assert!(matches!(&err, ContractError::Unauthorized { action, .. } if action == "accept_admin"), "{err}");
+        }
+        let propose = ExecuteMsg::ProposeAdmin { admin: next.to_string() };
+        execute(c.deps.as_mut(), mock_env(), message_info(&c.admin, &[]), propose).unwrap();
+        for who in [&stranger, &owner, &c.market, &c.payee, &c.admin] {
+            let err =
+                execute(c.deps.as_mut(), mock_env(), message_info(who, &[]), ExecuteMsg::AcceptAdmin {}).unwrap_err();
+            assert!(matches!(&err, ContractError::Unauthorized { action, .. } if action == "accept_admin"), "{err}");
+        }
+        execute(c.deps.as_mut(), mock_env(), message_info(&next, &[]), ExecuteMsg::AcceptAdmin {}).unwrap();
+        assert_eq!(CONFIG.load(&c.deps.storage).unwrap().admin, Some(next));
     }
 
     #[test]

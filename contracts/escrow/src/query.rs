@@ -4,14 +4,14 @@
 use cosmwasm_std::{Deps, Env, Order, Storage};
 use cw_storage_plus::Bound;
 use leasehold_types::escrow::{
-    Account, AccountId, AccountResponse, ConfigResponse, Payment, PaymentId, PaymentsResponse, RunwayResponse,
+    Account, AccountId, AccountResponse, Config, ConfigResponse, Payment, PaymentId, PaymentsResponse, RunwayResponse,
 };
 use leasehold_types::pagination::page_size;
 
 use crate::error::ContractError;
 use crate::execute::{OverdraftOutcome, load_account, load_payment, settle_in_memory};
 use crate::settlement;
-use crate::state::{CONFIG, DEPOSITORS, PAYEE_PAYMENTS, PAYMENTS};
+use crate::state::{CONFIG, DEPOSITORS, PAYEE_PAYMENTS, PAYMENTS, PENDING_ADMIN};
 
 /// An account as settling it at `height` would leave it.
 pub struct View {
@@ -24,12 +24,7 @@ pub struct View {
 }
 
 impl View {
-    pub fn load(
-        storage: &dyn Storage,
-        cfg: &ConfigResponse,
-        id: &AccountId,
-        height: u64,
-    ) -> Result<Self, ContractError> {
+    pub fn load(storage: &dyn Storage, cfg: &Config, id: &AccountId, height: u64) -> Result<Self, ContractError> {
         let stored = load_account(storage, id)?;
         let mut account = stored.clone();
         let overdraft = settle_in_memory(storage, &cfg.params, &mut account, height)?;
@@ -50,14 +45,15 @@ impl View {
 }
 
 pub fn config(deps: Deps) -> Result<ConfigResponse, ContractError> {
-    Ok(CONFIG.load(deps.storage)?)
+    let Config { market, admin, params } = CONFIG.load(deps.storage)?;
+    Ok(ConfigResponse { market, admin, params, pending_admin: PENDING_ADMIN.may_load(deps.storage)? })
 }
 
 pub fn account(deps: Deps, env: Env, id: AccountId) -> Result<AccountResponse, ContractError> {
     let cfg = CONFIG.load(deps.storage)?;
     let view = View::load(deps.storage, &cfg, &id, env.block.height)?;
     let depositors = DEPOSITORS.may_load(deps.storage, &id.key())?.unwrap_or_default();
-    let depositors = settlement::with_remaining(&view.account, depositors)?;
+    let depositors = settlement::prune_spent(&view.account, depositors)?;
     Ok(AccountResponse {
         balance: settlement::balance(&view.account)?,
         overdrawn_now: view.overdraft.is_some(),

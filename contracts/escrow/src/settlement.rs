@@ -230,26 +230,43 @@ impl Payout {
     }
 }
 
-/// `floor(unpaid x take_rate)` to the community pool, the rest to the payee.
-pub fn split_take(unpaid: Uint256, take_rate: Decimal) -> Result<Payout, ContractError> {
+/// Splits `unpaid` whole units of a payment that already paid `withdrawn` to its payee and
+/// `take` to the community pool. The take is computed on the cumulative earnings:
+/// `floor((withdrawn + take + unpaid) x take_rate) - take`, saturating at zero and at most
+/// `unpaid` (both bounds only matter for payments whose earlier payouts used other rates: those
+/// stored by earlier versions of the contract); the rest goes to the payee. For a payment always
+/// paid out this way, `take == floor((withdrawn + take) x take_rate)` after every payout,
+/// however the earnings were split into payouts.
+pub fn split_take(
+    withdrawn: Uint256,
+    take: Uint256,
+    unpaid: Uint256,
+    take_rate: Decimal,
+) -> Result<Payout, ContractError> {
     if take_rate > Decimal::one() {
         return Err(ContractError::inconsistent("take rate above 1"));
     }
-    let take = unpaid.checked_mul_floor(take_rate).map_err(|_| ContractError::overflow("take"))?;
-    let amount = unpaid.checked_sub(take).map_err(|_| ContractError::inconsistent("take exceeds earnings"))?;
-    Ok(Payout { amount, take })
+    let total = withdrawn
+        .checked_add(take)
+        .and_then(|t| t.checked_add(unpaid))
+        .map_err(|_| ContractError::overflow("paid out"))?;
+    let due = total.checked_mul_floor(take_rate).map_err(|_| ContractError::overflow("take"))?;
+    let new_take = due.saturating_sub(take).min(unpaid);
+    let amount = unpaid.checked_sub(new_take).map_err(|_| ContractError::inconsistent("take exceeds earnings"))?;
+    Ok(Payout { amount, take: new_take })
 }
 
 /// Pays out a payment's unpaid whole units (as of its own `accrued`; sync it first) and records
-/// them in `withdrawn` and `take`. Never pays twice: a second call pays zero.
-pub fn pay_out(payment: &mut Payment, take_rate: Decimal) -> Result<Payout, ContractError> {
+/// them in `withdrawn` and `take`, at the payment's own take rate (`current_rate`, the params'
+/// rate now, only for payments stored without one). Never pays twice: a second call pays zero.
+pub fn pay_out(payment: &mut Payment, current_rate: Decimal) -> Result<Payout, ContractError> {
     let unpaid = payment
         .accrued
         .to_uint_floor()
         .checked_sub(payment.withdrawn)
         .and_then(|u| u.checked_sub(payment.take))
         .map_err(|_| ContractError::inconsistent(format!("payment {} paid more than it accrued", payment.id)))?;
-    let payout = split_take(unpaid, take_rate)?;
+    let payout = split_take(payment.withdrawn, payment.take, unpaid, payment.take_rate.unwrap_or(current_rate))?;
     payment.withdrawn =
         payment.withdrawn.checked_add(payout.amount).map_err(|_| ContractError::overflow("withdrawn"))?;
     payment.take = payment.take.checked_add(payout.take).map_err(|_| ContractError::overflow("take"))?;
@@ -261,8 +278,22 @@ pub fn take_rate(params: &EscrowParams, denom: &str) -> Decimal {
     params.take_rates.iter().find(|t| t.denom == denom).map(|t| t.rate).unwrap_or(params.default_take_rate)
 }
 
-/// Units of the account already spent (charged, counting a fraction of a unit as spent):
-/// `deposited - floor(balance)`.
+/// The smallest deposit a third party may make in a denom: its `deposit_minimums` entry, else
+/// `default_deposit_minimum`.
+pub fn deposit_minimum(params: &EscrowParams, denom: &str) -> Uint256 {
+    params
+        .deposit_minimums
+        .iter()
+        .find(|m| m.denom == denom)
+        .map(|m| m.amount)
+        .unwrap_or(params.default_deposit_minimum)
+}
+
+/// Units of the account already spent (charged, counting a fraction of a unit as spent, or
+/// refunded): `deposited - floor(balance)`.
+///
+/// Not monotonic: when a payment stops, the fraction of a unit it accrued returns to the
+/// account, so `spent` can go down by one unit per open payment. See [`spent_for_good`].
 pub fn spent(account: &Account) -> Result<Uint256, ContractError> {
     account
         .deposited
@@ -270,12 +301,44 @@ pub fn spent(account: &Account) -> Result<Uint256, ContractError> {
         .map_err(|_| ContractError::inconsistent("balance exceeds deposits"))
 }
 
-/// What each depositor gets back if the account closes now. Funds are spent in deposit order,
-/// so the first `spent` units come from the earliest deposits:
-/// `remaining_i = clamp(end_i - max(spent, start_i), 0, amount_i)` with `[start_i, end_i)` the
-/// depositor's range of the cumulative deposits.
-pub fn fifo_remaining(depositors: &[Depositor], spent: Uint256) -> Result<Vec<Uint256>, ContractError> {
-    let mut start = Uint256::zero();
+/// Units of the account that can never return to its depositors, whatever happens later:
+/// `refunded + floor(charged) - open_payments` (saturating), a lower bound of [`spent`] now and
+/// at every later point.
+///
+/// Why: `charged` only decreases when a payment stops and returns the fraction of a unit it
+/// accrued. A stopped payment's accrual is final and whole, and an open payment ends up with at
+/// least `floor` of what it accrued so far, so every later `charged` is at least
+/// `sum of floor(accrued)` over the account's payments, which is more than
+/// `charged - open_payments`, hence at least `floor(charged) - open_payments`.
+pub fn spent_for_good(account: &Account) -> Result<Uint256, ContractError> {
+    let charged = account.charged.to_uint_floor().saturating_sub(Uint256::from(account.open_payments));
+    account.refunded.checked_add(charged).map_err(|_| ContractError::overflow("spent"))
+}
+
+/// Where the first kept depositor entry starts in the cumulative deposits of the account:
+/// `deposited - sum(kept amounts)`, i.e. the total of the entries already pruned (all of it
+/// spent).
+pub fn entries_offset(account: &Account, depositors: &[Depositor]) -> Result<Uint256, ContractError> {
+    let kept = depositors.iter().try_fold(Uint256::zero(), |t, d| {
+        t.checked_add(d.amount).map_err(|_| ContractError::overflow("cumulative deposits"))
+    })?;
+    account
+        .deposited
+        .checked_sub(kept)
+        .map_err(|_| ContractError::inconsistent(format!("depositor entries of {} exceed its deposits", account.id)))
+}
+
+/// What each depositor gets back if the account closes now. Funds are spent in entry order
+/// (first in, first out), so the first `spent` units of the cumulative deposits come from the
+/// earliest entries: `remaining_i = clamp(end_i - max(spent, start_i), 0, amount_i)` with
+/// `[start_i, end_i)` the entry's range of the cumulative deposits, which start at `offset`
+/// (what the pruned entries held, see [`entries_offset`]).
+pub fn fifo_remaining(
+    depositors: &[Depositor],
+    offset: Uint256,
+    spent: Uint256,
+) -> Result<Vec<Uint256>, ContractError> {
+    let mut start = offset;
     let mut out = Vec::with_capacity(depositors.len());
     for d in depositors {
         let end = start.checked_add(d.amount).map_err(|_| ContractError::overflow("cumulative deposits"))?;
@@ -287,11 +350,31 @@ pub fn fifo_remaining(depositors: &[Depositor], spent: Uint256) -> Result<Vec<Ui
 
 /// Recomputes each depositor's `remaining` from the account as it stands.
 pub fn with_remaining(account: &Account, mut depositors: Vec<Depositor>) -> Result<Vec<Depositor>, ContractError> {
-    let remaining = fifo_remaining(&depositors, spent(account)?)?;
+    let offset = entries_offset(account, &depositors)?;
+    let remaining = fifo_remaining(&depositors, offset, spent(account)?)?;
     for (d, r) in depositors.iter_mut().zip(remaining) {
         d.remaining = r;
     }
     Ok(depositors)
+}
+
+/// Drops the entries that are spent for good — the prefix of entries whose range ends at or
+/// below [`spent_for_good`] — and recomputes `remaining` for the rest. The ranges of the kept
+/// entries do not move (the offset grows by what was dropped), so no refund changes, now or
+/// later. Entries whose `remaining` is zero only because of a fraction an open payment may
+/// still return stay until that payment stops.
+pub fn prune_spent(account: &Account, depositors: Vec<Depositor>) -> Result<Vec<Depositor>, ContractError> {
+    let bound = spent_for_good(account)?;
+    let mut end = entries_offset(account, &depositors)?;
+    let mut drop = 0;
+    for d in &depositors {
+        end = end.checked_add(d.amount).map_err(|_| ContractError::overflow("cumulative deposits"))?;
+        if end > bound {
+            break;
+        }
+        drop += 1;
+    }
+    with_remaining(account, depositors.into_iter().skip(drop).collect())
 }
 
 #[cfg(test)]
@@ -339,6 +422,7 @@ mod tests {
             settled_at: height,
             withdrawn: Uint256::zero(),
             take: Uint256::zero(),
+            take_rate: None,
         }
     }
 
@@ -522,29 +606,93 @@ mod tests {
 
     #[test]
     fn take_is_floored_and_looked_up_per_denom() {
-        assert_eq!(split_take(Uint256::from(99u8), Decimal::percent(2)).unwrap().take, Uint256::from(1u8));
-        assert_eq!(split_take(Uint256::from(49u8), Decimal::percent(2)).unwrap().take, Uint256::zero());
-        assert_eq!(
-            split_take(Uint256::from(7u8), Decimal::one()).unwrap(),
-            Payout { amount: Uint256::zero(), take: Uint256::from(7u8) }
-        );
-        assert!(split_take(Uint256::one(), Decimal::percent(101)).is_err());
-        let huge = split_take(Uint256::MAX, Decimal::percent(50)).unwrap();
+        let z = Uint256::zero();
+        let split = |unpaid: u128, rate: Decimal| split_take(z, z, Uint256::from(unpaid), rate).unwrap();
+        assert_eq!(split(99, Decimal::percent(2)).take, Uint256::from(1u8));
+        assert_eq!(split(49, Decimal::percent(2)).take, Uint256::zero());
+        assert_eq!(split(7, Decimal::one()), Payout { amount: Uint256::zero(), take: Uint256::from(7u8) });
+        assert!(split_take(z, z, Uint256::one(), Decimal::percent(101)).is_err());
+        let huge = split_take(z, z, Uint256::MAX, Decimal::percent(50)).unwrap();
         assert_eq!(huge.total(), Uint256::MAX);
+        assert!(matches!(
+            split_take(Uint256::MAX, Uint256::one(), z, Decimal::percent(50)),
+            Err(ContractError::Overflow { .. })
+        ));
         let params = EscrowParams {
             take_rates: vec![TakeRate { denom: "uakt".into(), rate: Decimal::percent(2) }],
             default_take_rate: Decimal::percent(20),
             community_pool: "pool".into(),
+            deposit_minimums: vec![],
+            default_deposit_minimum: Uint256::one(),
         };
         assert_eq!(take_rate(&params, "uakt"), Decimal::percent(2));
         assert_eq!(take_rate(&params, "uact"), Decimal::percent(20));
     }
 
     #[test]
+    fn take_is_computed_on_cumulative_earnings() {
+        let u = |n: u128| Uint256::from(n);
+        let r = Decimal::percent(2);
+        // 49 paid without take; 1 more makes 50, floor(50 x 2 %) = 1 is due now
+        assert_eq!(split_take(u(49), u(0), u(1), r).unwrap(), Payout { amount: u(0), take: u(1) });
+        // 98 + 1 take paid; 1 more makes 100, floor(2) - 1 = 1
+        assert_eq!(split_take(u(98), u(1), u(1), r).unwrap(), Payout { amount: u(0), take: u(1) });
+        assert_eq!(split_take(u(98), u(2), u(1), r).unwrap(), Payout { amount: u(1), take: u(0) });
+        // legacy payments (paid at other rates): the take saturates at 0 and at the unpaid units
+        assert_eq!(split_take(u(50), u(50), u(10), r).unwrap(), Payout { amount: u(10), take: u(0) });
+        assert_eq!(split_take(u(100), u(0), u(1), Decimal::percent(50)).unwrap(), Payout { amount: u(0), take: u(1) });
+    }
+
+    #[test]
+    fn a_payment_keeps_its_own_take_rate_and_legacy_payments_use_the_current_one() {
+        let mut a = account(1_000, 0);
+        let mut p = open(&mut a, "a", "10", 0);
+        p.take_rate = Some(Decimal::percent(10));
+        assert_eq!(settle(&mut a, 10).unwrap(), None);
+        sync_payment(&a, &mut p).unwrap();
+        // the params now say 50 %: the payment's 10 % applies
+        assert_eq!(
+            pay_out(&mut p, Decimal::percent(50)).unwrap(),
+            Payout { amount: Uint256::from(90u8), take: Uint256::from(10u8) }
+        );
+        let mut legacy = open(&mut a, "b", "10", 10);
+        assert_eq!(legacy.take_rate, None);
+        assert_eq!(settle(&mut a, 20).unwrap(), None);
+        sync_payment(&a, &mut legacy).unwrap();
+        assert_eq!(
+            pay_out(&mut legacy, Decimal::percent(50)).unwrap(),
+            Payout { amount: Uint256::from(50u8), take: Uint256::from(50u8) }
+        );
+    }
+
+    /// Regression: the take was `floor(unpaid x rate)` per payout, so a payee withdrawing one
+    /// unit at a time never paid any take.
+    #[test]
+    fn regression_one_unit_withdrawals_paid_no_take() {
+        let mut a = account(1_000, 0);
+        let mut p = open(&mut a, "a", "1", 0);
+        let mut take = Uint256::zero();
+        for h in 1..=100 {
+            assert_eq!(settle(&mut a, h).unwrap(), None);
+            sync_payment(&a, &mut p).unwrap();
+            let payout = pay_out(&mut p, Decimal::percent(2)).unwrap();
+            assert_eq!(payout.total(), Uint256::one());
+            take += payout.take;
+            assert_eq!(p.take, (p.withdrawn + p.take).mul_floor(Decimal::percent(2)), "after withdrawal {h}");
+        }
+        assert_eq!(take, Uint256::from(2u8), "floor(100 x 0.02)");
+        assert_eq!((p.withdrawn, p.take), (Uint256::from(98u8), Uint256::from(2u8)));
+    }
+
+    #[test]
     fn fifo_spends_the_earliest_deposits_first() {
         let ds = [depositor(10), depositor(20), depositor(30)];
         let r = |spent: u128| {
-            fifo_remaining(&ds, Uint256::from(spent)).unwrap().into_iter().map(|u| u.to_string()).collect::<Vec<_>>()
+            fifo_remaining(&ds, Uint256::zero(), Uint256::from(spent))
+                .unwrap()
+                .into_iter()
+                .map(|u| u.to_string())
+                .collect::<Vec<_>>()
         };
         assert_eq!(r(0), ["10", "20", "30"]);
         assert_eq!(r(10), ["0", "20", "30"]);
@@ -555,12 +703,107 @@ mod tests {
     }
 
     #[test]
+    fn fifo_ranges_start_at_the_offset_of_pruned_entries() {
+        // 10 pruned before these: the entries cover [10, 30) and [30, 60)
+        let ds = [depositor(20), depositor(30)];
+        let r = |spent: u128| {
+            fifo_remaining(&ds, Uint256::from(10u8), Uint256::from(spent))
+                .unwrap()
+                .into_iter()
+                .map(|u| u.to_string())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(r(0), ["20", "30"]);
+        assert_eq!(r(10), ["20", "30"]);
+        assert_eq!(r(25), ["5", "30"]);
+        assert_eq!(r(59), ["0", "1"]);
+        assert_eq!(r(60), ["0", "0"]);
+    }
+
+    #[test]
+    fn entries_offset_is_what_the_pruned_entries_held() {
+        let a = account(60, 0);
+        assert_eq!(entries_offset(&a, &[depositor(10), depositor(20), depositor(30)]).unwrap(), Uint256::zero());
+        assert_eq!(entries_offset(&a, &[depositor(20), depositor(30)]).unwrap(), Uint256::from(10u8));
+        assert_eq!(entries_offset(&a, &[]).unwrap(), Uint256::from(60u8));
+        assert!(matches!(entries_offset(&a, &[depositor(61)]), Err(ContractError::Inconsistent { .. })));
+    }
+
+    #[test]
     fn spent_counts_fractions_as_spent() {
         let mut a = account(10, 0);
         a.charged = dec("2.5");
         assert_eq!(spent(&a).unwrap(), Uint256::from(3u8));
         let ds = with_remaining(&a, vec![depositor(4), depositor(6)]).unwrap();
         assert_eq!((ds[0].remaining, ds[1].remaining), (Uint256::one(), Uint256::from(6u8)));
+    }
+
+    #[test]
+    fn spent_for_good_discounts_the_fraction_each_open_payment_may_return() {
+        let mut a = account(100, 0);
+        a.charged = dec("7.9");
+        assert_eq!(spent(&a).unwrap(), Uint256::from(8u8));
+        assert_eq!(spent_for_good(&a).unwrap(), Uint256::from(7u8));
+        a.open_payments = 3;
+        assert_eq!(spent_for_good(&a).unwrap(), Uint256::from(4u8));
+        a.open_payments = 30;
+        assert_eq!(spent_for_good(&a).unwrap(), Uint256::zero());
+        a.refunded = Uint256::from(5u8);
+        assert_eq!(spent_for_good(&a).unwrap(), Uint256::from(5u8));
+    }
+
+    #[test]
+    fn pruning_drops_the_spent_prefix_and_moves_no_refund() {
+        // deposits 10, 20, 30; 35 charged exactly, no open payment: the first two are spent
+        let mut a = account(60, 0);
+        a.charged = dec("35");
+        let ds = vec![depositor(10), depositor(20), depositor(30)];
+        let before = with_remaining(&a, ds.clone()).unwrap();
+        let kept = prune_spent(&a, ds).unwrap();
+        assert_eq!(kept.len(), 1);
+        assert_eq!(kept[0], before[2]);
+        assert_eq!(kept[0].remaining, Uint256::from(25u8));
+        assert_eq!(entries_offset(&a, &kept).unwrap(), Uint256::from(30u8));
+        // an entry ending exactly at the bound is spent; one unit more keeps it
+        a.charged = dec("29");
+        let kept = prune_spent(&a, vec![depositor(10), depositor(20), depositor(30)]).unwrap();
+        assert_eq!(kept.iter().map(|d| d.amount).collect::<Vec<_>>(), [Uint256::from(20u8), Uint256::from(30u8)]);
+        assert_eq!((kept[0].remaining, kept[1].remaining), (Uint256::one(), Uint256::from(30u8)));
+        // pruning what is already pruned changes nothing
+        assert_eq!(prune_spent(&a, kept.clone()).unwrap(), kept);
+    }
+
+    /// Regression: pruning every entry whose `remaining` is zero loses money, because
+    /// `remaining` counts the fraction an open payment accrued as spent and that fraction
+    /// returns to the account when the payment stops. Entries spent only "up to a fraction"
+    /// must stay until no open payment can return it.
+    #[test]
+    fn regression_pruning_entries_with_zero_remaining_strands_a_returned_fraction() {
+        let mut a = account(20, 0);
+        let mut p = open(&mut a, "a", "0.5", 0);
+        let ds = vec![depositor(11), depositor(9)];
+        // 21 blocks at 0.5: 10.5 charged, so 11 units count as spent and the first entry
+        // shows remaining 0
+        assert_eq!(settle(&mut a, 21).unwrap(), None);
+        let shown = with_remaining(&a, ds.clone()).unwrap();
+        assert_eq!((shown[0].remaining, shown[1].remaining), (Uint256::zero(), Uint256::from(9u8)));
+        // the naive rule would drop the first entry; prune_spent keeps it (bound 10 - 1 = 9)
+        assert_eq!(spent_for_good(&a).unwrap(), Uint256::from(9u8));
+        let kept = prune_spent(&a, ds.clone()).unwrap();
+        assert_eq!(kept.len(), 2);
+        let naive: Vec<Depositor> = ds.into_iter().skip(1).collect();
+        // the payment stops: its 0.5 returns, 10 units are refundable, 1 of them the first
+        // entry's
+        stop_payment(&mut a, &mut p, PaymentState::Closed).unwrap();
+        assert_eq!(balance(&a).unwrap(), dec("10"));
+        let refund = |ds: &[Depositor]| {
+            let r = fifo_remaining(ds, entries_offset(&a, ds).unwrap(), spent(&a).unwrap()).unwrap();
+            r.into_iter().fold(Uint256::zero(), |t, x| t + x)
+        };
+        assert_eq!(refund(&kept), Uint256::from(10u8), "every unit is refunded");
+        assert_eq!(refund(&naive), Uint256::from(9u8), "the naive list leaves one unit behind");
+        let kept = prune_spent(&a, kept).unwrap();
+        assert_eq!((kept[0].remaining, kept[1].remaining), (Uint256::one(), Uint256::from(9u8)));
     }
 
     #[test]

@@ -2,10 +2,12 @@
 
 use cosmwasm_std::{Addr, Empty};
 use cw_storage_plus::{Item, Map};
-use leasehold_types::escrow::{Account, ConfigResponse, Depositor, Payment};
+use leasehold_types::escrow::{Account, Config, Depositor, Payment};
 
-/// Market, admin and params (stored in the shape of the `Config` query response).
-pub const CONFIG: Item<ConfigResponse> = Item::new("cfg");
+/// Market, admin and params.
+pub const CONFIG: Item<Config> = Item::new("cfg");
+/// The admin proposed by `ProposeAdmin`, until it accepts.
+pub const PENDING_ADMIN: Item<Addr> = Item::new("pad");
 /// Accounts by `AccountId::key()`.
 pub const ACCOUNTS: Map<&str, Account> = Map::new("acc");
 /// Depositor entries of each account, in deposit order (at most `MAX_DEPOSITORS`).
@@ -19,7 +21,7 @@ pub const OPEN_PAYMENTS: Map<(&str, &str), Empty> = Map::new("opn");
 pub const PAYEE_PAYMENTS: Map<(&Addr, &str, &str), Empty> = Map::new("pye");
 
 /// Every namespace used above, for the uniqueness test.
-pub const NAMESPACES: [&str; 6] = ["cfg", "acc", "dep", "pay", "opn", "pye"];
+pub const NAMESPACES: [&str; 7] = ["cfg", "acc", "dep", "pay", "opn", "pye", "pad"];
 
 #[cfg(test)]
 mod tests {
@@ -34,6 +36,7 @@ mod tests {
             PAYMENTS.namespace_bytes().to_vec(),
             OPEN_PAYMENTS.namespace_bytes().to_vec(),
             PAYEE_PAYMENTS.namespace_bytes().to_vec(),
+            PENDING_ADMIN.as_slice().to_vec(),
         ];
         assert_eq!(actual.len(), NAMESPACES.len());
         for (a, b) in actual.iter().zip(NAMESPACES.iter()) {

@@ -8,9 +8,11 @@ use cw_multi_test::{ContractWrapper, Executor};
 use leasehold_escrow::ContractError;
 use leasehold_escrow::contract;
 use leasehold_escrow::msg::{
-    AccountId, AccountState, EscrowHookMsg, EscrowParams, ExecuteMsg, InstantiateMsg, MAX_DEPOSITORS, MAX_PAYMENTS,
-    MigrateMsg, PaymentId, PaymentState, TakeRate,
+    AccountId, AccountScope, AccountState, DepositMinimum, Depositor, EscrowHookMsg, EscrowParams, ExecuteMsg,
+    InstantiateMsg, MAX_CLOSE_BATCH, MAX_DEPOSITORS, MAX_PAYMENTS, MAX_THIRD_PARTY_DEPOSITORS, MigrateMsg, PaymentId,
+    PaymentState, TakeRate,
 };
+use leasehold_escrow::state::DEPOSITORS;
 use leasehold_types::funds::FundsError;
 
 fn unauthorized(action: &str, sender: &Addr) -> ContractError {
@@ -188,7 +190,7 @@ fn a_uint256_max_deposit_is_an_overflow_error() {
 // ---------------------------------------------------------------------------------------------
 
 #[test]
-fn anyone_deposits_and_consecutive_deposits_merge() {
+fn anyone_deposits_and_repeat_deposits_merge_into_the_first_entry() {
     let mut s = Suite::new();
     let (tenant, friend) = (s.addr("tenant"), s.addr("friend"));
     let id = deployment("tenant");
@@ -202,12 +204,15 @@ fn anyone_deposits_and_consecutive_deposits_merge() {
     assert_eq!(attr(e, "denom"), DENOM);
     assert_eq!(attr(e, "balance"), "140");
     assert_eq!(attr(e, "reopened"), "false");
+    assert_eq!(attr(e, "third_party"), "true");
     s.advance(1);
-    s.deposit(&id, &friend, 2).unwrap(); // merges into the last entry
-    s.deposit(&id, &tenant, 3).unwrap(); // new entry
+    s.deposit(&id, &friend, 2).unwrap(); // merges into the friend's entry
+    let res = s.deposit(&id, &tenant, 3).unwrap(); // merges into the owner's entry, first
+    assert_eq!(attr(event(&res, "escrow-deposited"), "third_party"), "false");
     let r = s.account(&id);
-    let ds: Vec<_> = r.depositors.iter().map(|d| (d.address.clone(), d.amount)).collect();
-    assert_eq!(ds, vec![(tenant.clone(), u(100)), (friend.clone(), u(42)), (tenant, u(3))]);
+    let ds: Vec<_> = r.depositors.iter().map(|d| (d.address.clone(), d.height, d.amount)).collect();
+    let h = s.height();
+    assert_eq!(ds, vec![(tenant.clone(), h - 1, u(103)), (friend.clone(), h - 1, u(42))], "heights of first deposits");
     assert_eq!(r.account.deposited, u(145));
     assert_eq!(s.balance(&s.escrow.clone()), u(145));
 }
@@ -235,25 +240,147 @@ fn deposit_errors() {
     assert_err(s.exec_funded(&friend, &dep, &coins(1, DENOM)), ContractError::AccountClosed { id: id.to_string() });
 }
 
-#[test]
-fn depositor_entries_are_capped() {
-    let mut s = Suite::new();
-    let tenant = s.addr("tenant");
-    let id = deployment("tenant");
-    s.open_account(&id, &tenant, 1);
-    for i in 1..MAX_DEPOSITORS {
-        let d = s.addr(&format!("d{i}"));
-        s.deposit(&id, &d, 1).unwrap();
+fn depositor_entries(s: &Suite, id: &AccountId) -> Option<Vec<Depositor>> {
+    DEPOSITORS.may_load(&*s.app.contract_storage(&s.escrow), &id.key()).unwrap()
+}
+
+/// The cap, the minimum, merging and pruning on one account of each scope.
+fn depositor_rules_hold(id: AccountId) {
+    let mut s = Suite::build(|pool| EscrowParams {
+        deposit_minimums: vec![DepositMinimum { denom: DENOM.into(), amount: u(10) }],
+        ..default_params(pool)
+    });
+    let owner = s.addr("owner");
+    s.open_account(&id, &owner, 1);
+    let strangers: Vec<Addr> = (0..MAX_THIRD_PARTY_DEPOSITORS).map(|i| s.addr(&format!("d{i}"))).collect();
+    for d in &strangers {
+        s.deposit(&id, d, 10).unwrap();
     }
     assert_eq!(s.account(&id).depositors.len(), MAX_DEPOSITORS);
-    // the last depositor can still add to its entry; a new one cannot
-    let last = s.addr(&format!("d{}", MAX_DEPOSITORS - 1));
-    s.deposit(&id, &last, 1).unwrap();
+    assert_eq!(MAX_DEPOSITORS, 1 + MAX_THIRD_PARTY_DEPOSITORS);
+    // a new third party is refused ...
     let newcomer = s.addr("newcomer");
     assert_err(
-        s.deposit(&id, &newcomer, 1),
-        ContractError::TooManyDepositors { id: id.to_string(), max: MAX_DEPOSITORS },
+        s.deposit(&id, &newcomer, 10),
+        ContractError::TooManyDepositors { id: id.to_string(), max: MAX_THIRD_PARTY_DEPOSITORS },
     );
+    // ... the owner and every existing depositor are not, wherever their entry is
+    for _ in 0..3 {
+        s.deposit(&id, &owner, 1).unwrap();
+        s.deposit(&id, &strangers[0], 10).unwrap();
+        s.deposit(&id, &strangers[MAX_THIRD_PARTY_DEPOSITORS - 1], 11).unwrap();
+    }
+    let r = s.account(&id);
+    assert_eq!(r.depositors.len(), MAX_DEPOSITORS);
+    assert_eq!((r.depositors[0].address.clone(), r.depositors[0].amount), (owner.clone(), u(4)));
+    assert_eq!((r.depositors[1].address.clone(), r.depositors[1].amount), (strangers[0].clone(), u(40)));
+    assert_eq!(r.depositors[MAX_THIRD_PARTY_DEPOSITORS].amount, u(43));
+    // the third-party minimum applies to every third-party deposit, merges included
+    assert_err(
+        s.deposit(&id, &strangers[0], 9),
+        ContractError::DepositTooSmall {
+            id: id.to_string(),
+            amount: "9".into(),
+            minimum: "10".into(),
+            denom: DENOM.into(),
+        },
+    );
+    let total = 1 + 3 + 10 * MAX_THIRD_PARTY_DEPOSITORS as u128 + 30 + 33;
+    assert_eq!(r.account.deposited, u(total));
+    // closing refunds every entry in full and drops the list
+    let res = s.close_account(&id).unwrap();
+    assert_eq!(events(&res, "escrow-refunded").len(), MAX_DEPOSITORS);
+    assert_eq!(s.balance(&owner), u(4));
+    assert_eq!(s.balance(&strangers[0]), u(40 + 9), "refunded 40, kept the 9 of the refused deposit");
+    assert_eq!(depositor_entries(&s, &id), None);
+    assert!(s.account(&id).depositors.is_empty());
+    assert_eq!(s.balance(&s.escrow.clone()), Uint256::zero());
+}
+
+#[test]
+fn third_party_depositors_are_capped_but_owner_and_existing_depositors_never_refused() {
+    depositor_rules_hold(deployment("tenant"));
+}
+
+#[test]
+fn bid_collateral_accounts_follow_the_same_depositor_rules() {
+    depositor_rules_hold(bid_account("tenant"));
+}
+
+#[test]
+fn third_party_deposits_below_the_denom_minimum_are_refused_and_the_owner_has_none() {
+    let mut s = Suite::build(|pool| EscrowParams {
+        deposit_minimums: vec![DepositMinimum { denom: OTHER.into(), amount: u(1_000) }],
+        default_deposit_minimum: u(50),
+        ..default_params(pool)
+    });
+    let (tenant, friend) = (s.addr("tenant"), s.addr("friend"));
+    let (a, b) = (deployment("a"), deployment("b"));
+    s.open_account(&a, &tenant, 100);
+    s.exec_market(&ExecuteMsg::OpenAccount { id: b.clone(), owner: tenant.to_string() }, &coins(100, OTHER)).unwrap();
+    // uact: the default minimum, 50
+    assert_err(
+        s.deposit(&a, &friend, 49),
+        ContractError::DepositTooSmall {
+            id: a.to_string(),
+            amount: "49".into(),
+            minimum: "50".into(),
+            denom: DENOM.into(),
+        },
+    );
+    s.deposit(&a, &friend, 50).unwrap();
+    s.deposit(&a, &tenant, 1).unwrap();
+    // uakt: its own minimum, 1000
+    let dep_b = ExecuteMsg::Deposit { id: b.clone() };
+    assert_err(
+        s.exec_funded(&friend, &dep_b, &coins(999, OTHER)),
+        ContractError::DepositTooSmall {
+            id: b.to_string(),
+            amount: "999".into(),
+            minimum: "1000".into(),
+            denom: OTHER.into(),
+        },
+    );
+    s.exec_funded(&friend, &dep_b, &coins(1_000, OTHER)).unwrap();
+    s.exec_funded(&tenant, &dep_b, &coins(1, OTHER)).unwrap();
+    assert_eq!(s.account(&a).account.deposited, u(151));
+    assert_eq!(s.account(&b).account.deposited, u(1_101));
+}
+
+#[test]
+fn spent_entries_are_pruned_and_a_returning_depositor_starts_a_new_entry() {
+    let mut s = Suite::new();
+    let (tenant, friend, prov) = (s.addr("tenant"), s.addr("friend"), s.addr("prov"));
+    let id = deployment("tenant");
+    let pid = payment_id(&id, "p");
+    s.open_account(&id, &tenant, 100);
+    s.deposit(&id, &friend, 50).unwrap();
+    s.create_payment(&pid, &prov, "1").unwrap();
+    s.advance(100);
+    // 100 charged; one open payment may still return a fraction, so the tenant's entry (which
+    // ends at 100) is not spent for good until 101 are charged
+    s.settle(&id).unwrap();
+    assert_eq!(depositor_entries(&s, &id).unwrap().len(), 2);
+    s.advance(1);
+    s.settle(&id).unwrap(); // a settlement write prunes
+    let stored = depositor_entries(&s, &id).unwrap();
+    assert_eq!(
+        stored.iter().map(|d| (d.address.clone(), d.amount, d.remaining)).collect::<Vec<_>>(),
+        vec![(friend.clone(), u(50), u(49))]
+    );
+    // the owner's next deposit starts a new entry, after the friend's
+    s.deposit(&id, &tenant, 20).unwrap();
+    let r = s.account(&id);
+    let ds: Vec<_> = r.depositors.iter().map(|d| (d.address.clone(), d.amount, d.remaining)).collect();
+    assert_eq!(ds, vec![(friend.clone(), u(50), u(49)), (tenant.clone(), u(20), u(20))]);
+    // the cumulative model still refunds exactly: 170 deposited, 110 paid, 60 back
+    s.advance(9);
+    let res = s.close_account(&id).unwrap();
+    let refunds: Vec<_> =
+        events(&res, "escrow-refunded").iter().map(|e| (attr(e, "depositor"), attr(e, "amount"))).collect();
+    assert_eq!(refunds, vec![(friend.to_string(), "40".to_string()), (tenant.to_string(), "20".to_string())]);
+    assert_eq!(s.balance(&prov), u(110));
+    assert_eq!(s.balance(&s.escrow.clone()), Uint256::zero());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -533,6 +660,44 @@ fn take_goes_to_the_community_pool_per_denom() {
     assert_eq!(s.balance_of(&s.escrow.clone(), OTHER), Uint256::zero());
 }
 
+/// Regression: a take-rate change applied to earnings accrued before it (and to every running
+/// payment); a payment now keeps the rate in force when it was created.
+#[test]
+fn regression_a_take_rate_change_applied_to_running_payments() {
+    let mut s = Suite::with_take(Decimal::percent(10));
+    let (tenant, prov, admin) = (s.addr("tenant"), s.addr("prov"), s.admin.clone());
+    let pool = s.pool.clone();
+    let id = deployment("tenant");
+    let (old, new) = (payment_id(&id, "old"), payment_id(&id, "new"));
+    s.open_account(&id, &tenant, 1_000);
+    s.create_payment(&old, &prov, "10").unwrap();
+    s.advance(10); // 100 accrued at 10 %
+    let params = EscrowParams { default_take_rate: Decimal::percent(50), ..s.config().params };
+    s.exec(&admin, &ExecuteMsg::UpdateParams { params }, &[]).unwrap();
+    let res = s.withdraw(&old, &prov).unwrap();
+    let e = event(&res, "escrow-withdrawn");
+    assert_eq!((attr(e, "amount"), attr(e, "take")), ("90".to_string(), "10".to_string()));
+    // a payment created now takes 50 %
+    let res = s.create_payment(&new, &prov, "2").unwrap();
+    assert_eq!(attr(event(&res, "escrow-payment-created"), "take_rate"), "0.5");
+    s.advance(10);
+    let res = s.close_account(&id).unwrap();
+    let closed: Vec<_> = events(&res, "escrow-payment-closed")
+        .iter()
+        .map(|e| (attr(e, "payment"), attr(e, "amount"), attr(e, "take")))
+        .collect();
+    assert_eq!(
+        closed,
+        vec![
+            ("new".to_string(), "10".to_string(), "10".to_string()),
+            ("old".to_string(), "90".to_string(), "10".to_string())
+        ]
+    );
+    assert_eq!(s.balance(&pool), u(30));
+    assert_eq!(s.payment(&old).take_rate, Some(Decimal::percent(10)));
+    assert_eq!(s.payment(&new).take_rate, Some(Decimal::percent(50)));
+}
+
 // ---------------------------------------------------------------------------------------------
 // overdraft
 // ---------------------------------------------------------------------------------------------
@@ -723,7 +888,8 @@ fn close_account_refunds_three_depositors_first_in_first_out() {
     s.advance(90); // 123.3 accrued
     let r = s.account(&id);
     let remaining: Vec<_> = r.depositors.iter().map(|d| d.remaining).collect();
-    assert_eq!(remaining, vec![Uint256::zero(), u(26), u(30)]); // 56.7 left, the fraction counted as spent
+    // 56.7 left, the fraction counted as spent; the tenant's entry is spent for good and pruned
+    assert_eq!(remaining, vec![u(26), u(30)]);
     let res = s.close_account(&id).unwrap();
     assert_eq!(action(&res), "close_account");
     let closed = event(&res, "escrow-payment-closed");
@@ -807,6 +973,116 @@ fn close_account_errors() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// close_accounts
+// ---------------------------------------------------------------------------------------------
+
+/// Three accounts in different shapes: bid collateral with a third-party top-up, a deployment
+/// paying two leases with a take, a deployment that overdraws when closed.
+fn three_accounts(s: &mut Suite) -> Vec<AccountId> {
+    let (tenant, prov, friend, p2) = (s.addr("tenant"), s.addr("prov"), s.addr("friend"), s.addr("p2"));
+    let (bid, d1, d2) = (bid_account("tenant"), deployment("d1"), deployment("d2"));
+    s.open_account(&bid, &prov, 500);
+    s.deposit(&bid, &friend, 20).unwrap();
+    s.open_account(&d1, &tenant, 1_000);
+    s.deposit(&d1, &friend, 7).unwrap();
+    s.create_payment(&payment_id(&d1, "a"), &prov, "2.5").unwrap();
+    s.create_payment(&payment_id(&d1, "b"), &p2, "0.75").unwrap();
+    s.open_account(&d2, &tenant, 10);
+    s.create_payment(&payment_id(&d2, "a"), &prov, "4").unwrap();
+    s.advance(9);
+    vec![bid, d1, d2]
+}
+
+/// The escrow's own events (type and attributes, the contract address left out) of a response.
+fn escrow_events(res: &cw_multi_test::AppResponse) -> Vec<(String, Vec<(String, String)>)> {
+    res.events
+        .iter()
+        .filter(|e| e.ty.starts_with("wasm-escrow-"))
+        .map(|e| {
+            let attrs = e.attributes.iter().filter(|a| a.key != "_contract_address");
+            (e.ty.clone(), attrs.map(|a| (a.key.clone(), a.value.clone())).collect())
+        })
+        .collect()
+}
+
+#[test]
+fn close_accounts_closes_each_account_exactly_as_close_account() {
+    let mut one = Suite::with_take(Decimal::percent(25));
+    let mut batch = Suite::with_take(Decimal::percent(25));
+    let ids = three_accounts(&mut one);
+    assert_eq!(three_accounts(&mut batch), ids);
+
+    let mut singly = Vec::new();
+    for id in &ids {
+        singly.extend(escrow_events(&one.close_account(id).unwrap()));
+    }
+    let res = batch.exec_market(&ExecuteMsg::CloseAccounts { ids: ids.clone() }, &[]).unwrap();
+    assert_eq!(action(&res), "close_accounts");
+    assert_eq!(escrow_events(&res), singly, "same events, in order");
+    assert_eq!(events(&res, "escrow-closed").len(), 3);
+    assert_eq!(events(&res, "escrow-overdrawn").len(), 1);
+    assert_eq!(batch.hooks(), one.hooks(), "the overdraft reaches the market either way");
+    for who in ["tenant", "prov", "friend", "p2"] {
+        let addr = one.addr(who);
+        assert_eq!(batch.balance(&addr), one.balance(&addr), "{who}");
+    }
+    assert_eq!(batch.balance(&batch.pool.clone()), one.balance(&one.pool.clone()));
+    for id in &ids {
+        assert_eq!(batch.account(id), one.account(id));
+        assert_eq!(batch.account(id).account.state, AccountState::Closed);
+    }
+    assert_eq!(batch.balance(&batch.escrow.clone()), Uint256::zero());
+}
+
+#[test]
+fn close_accounts_refunds_many_bid_collateral_accounts_at_the_limit() {
+    let mut s = Suite::new();
+    let prov = s.addr("prov");
+    let ids: Vec<AccountId> = (0..MAX_CLOSE_BATCH)
+        .map(|i| AccountId { scope: AccountScope::Bid, xid: format!("tenant/1/1/1/{i}") })
+        .collect();
+    for id in &ids {
+        s.open_account(id, &prov, 3);
+    }
+    let res = s.exec_market(&ExecuteMsg::CloseAccounts { ids: ids.clone() }, &[]).unwrap();
+    assert_eq!(events(&res, "escrow-refunded").len(), MAX_CLOSE_BATCH);
+    assert_eq!(s.balance(&prov), u(3 * MAX_CLOSE_BATCH as u128));
+    assert_eq!(s.balance(&s.escrow.clone()), Uint256::zero());
+}
+
+#[test]
+fn close_accounts_errors_fail_the_whole_message() {
+    let mut s = Suite::new();
+    let (tenant, stranger) = (s.addr("tenant"), s.addr("stranger"));
+    let (a, b, ghost) = (deployment("a"), deployment("b"), deployment("ghost"));
+    s.open_account(&a, &tenant, 10);
+    s.open_account(&b, &tenant, 20);
+    let close = |ids: &[&AccountId]| ExecuteMsg::CloseAccounts { ids: ids.iter().map(|&i| i.clone()).collect() };
+    for who in [&stranger, &tenant, &s.admin.clone()] {
+        assert_err(s.exec(who, &close(&[&a]), &[]), unauthorized("close_accounts", who));
+    }
+    assert_err(s.exec_market(&close(&[&a]), &coins(1, DENOM)), nonpayable("close_accounts"));
+    let too_many: Vec<AccountId> =
+        (0..=MAX_CLOSE_BATCH).map(|i| AccountId { scope: AccountScope::Bid, xid: format!("x/{i}") }).collect();
+    assert_err(
+        s.exec_market(&ExecuteMsg::CloseAccounts { ids: too_many }, &[]),
+        ContractError::BatchTooLarge { count: MAX_CLOSE_BATCH + 1, max: MAX_CLOSE_BATCH },
+    );
+    assert_err(s.exec_market(&close(&[&a, &b, &a]), &[]), ContractError::DuplicateId { id: a.to_string() });
+    assert_err(s.exec_market(&close(&[&a, &ghost]), &[]), ContractError::AccountNotFound { id: ghost.to_string() });
+    s.close_account(&b).unwrap();
+    assert_err(s.exec_market(&close(&[&a, &b]), &[]), ContractError::AccountClosed { id: b.to_string() });
+    // nothing of the failed batches happened: a is still open and funded
+    assert_eq!(s.account(&a).account.state, AccountState::Open);
+    assert_eq!(s.balance(&tenant), u(20));
+    // an empty batch does nothing
+    let res = s.exec_market(&close(&[]), &[]).unwrap();
+    assert!(escrow_events(&res).is_empty());
+    s.exec_market(&close(&[&a]), &[]).unwrap();
+    assert_eq!(s.balance(&tenant), u(30));
+}
+
+// ---------------------------------------------------------------------------------------------
 // settle
 // ---------------------------------------------------------------------------------------------
 
@@ -846,6 +1122,8 @@ fn only_the_admin_updates_params() {
         take_rates: vec![TakeRate { denom: DENOM.into(), rate: Decimal::percent(5) }],
         default_take_rate: Decimal::percent(1),
         community_pool: s.addr("new-pool").to_string(),
+        deposit_minimums: vec![DepositMinimum { denom: DENOM.into(), amount: u(25) }],
+        default_deposit_minimum: u(7),
     };
     let msg = ExecuteMsg::UpdateParams { params: new.clone() };
     assert_err(s.exec(&stranger, &msg, &[]), unauthorized("update_params", &stranger));
@@ -863,6 +1141,16 @@ fn only_the_admin_updates_params() {
         },
         EscrowParams { take_rates: vec![TakeRate { denom: String::new(), rate: Decimal::percent(1) }], ..new.clone() },
         EscrowParams { community_pool: "pool".into(), ..new.clone() },
+        EscrowParams {
+            deposit_minimums: vec![
+                DepositMinimum { denom: DENOM.into(), amount: u(1) },
+                DepositMinimum { denom: DENOM.into(), amount: u(2) },
+            ],
+            ..new.clone()
+        },
+        EscrowParams { deposit_minimums: vec![DepositMinimum { denom: String::new(), amount: u(1) }], ..new.clone() },
+        EscrowParams { deposit_minimums: vec![DepositMinimum { denom: DENOM.into(), amount: u(0) }], ..new.clone() },
+        EscrowParams { default_deposit_minimum: u(0), ..new.clone() },
     ] {
         assert!(s.exec(&admin, &ExecuteMsg::UpdateParams { params: bad }, &[]).is_err());
     }
@@ -872,11 +1160,99 @@ fn only_the_admin_updates_params() {
     assert_eq!(attr(e, "default_take_rate"), "0.01");
     assert_eq!(attr(e, "take_rates"), format!("{DENOM}:0.05"));
     assert_eq!(attr(e, "community_pool"), new.community_pool);
+    assert_eq!(attr(e, "deposit_minimums"), format!("{DENOM}:25"));
+    assert_eq!(attr(e, "default_deposit_minimum"), "7");
     assert_eq!(s.config().params, new);
 }
 
 #[test]
-fn without_an_admin_nobody_updates_params() {
+fn admin_transfer_takes_a_proposal_and_an_acceptance() {
+    let mut s = Suite::new();
+    let (admin, alice, bob, stranger) = (s.admin.clone(), s.addr("alice"), s.addr("bob"), s.addr("stranger"));
+    let market = s.market.clone();
+    assert_eq!(s.config().pending_admin, None);
+    assert!(s.exec(&admin, &ExecuteMsg::ProposeAdmin { admin: "Not-An-Address".into() }, &[]).is_err());
+    let res = s.exec(&admin, &ExecuteMsg::ProposeAdmin { admin: alice.to_string() }, &[]).unwrap();
+    assert_eq!(action(&res), "propose_admin");
+    let e = event(&res, "escrow-admin-proposed");
+    assert_eq!((attr(e, "admin"), attr(e, "proposed")), (admin.to_string(), alice.to_string()));
+    let cfg = s.config();
+    assert_eq!((cfg.admin, cfg.pending_admin), (Some(admin.clone()), Some(alice.clone())));
+    // a proposal changes nothing yet
+    let params = s.config().params;
+    assert_err(
+        s.exec(&alice, &ExecuteMsg::UpdateParams { params: params.clone() }, &[]),
+        unauthorized("update_params", &alice),
+    );
+    s.exec(&admin, &ExecuteMsg::UpdateParams { params: params.clone() }, &[]).unwrap();
+    // a new proposal replaces it
+    s.exec(&admin, &ExecuteMsg::ProposeAdmin { admin: bob.to_string() }, &[]).unwrap();
+    assert_eq!(s.config().pending_admin, Some(bob.clone()));
+    for who in [&alice, &stranger, &market, &admin] {
+        assert_err(s.exec(who, &ExecuteMsg::AcceptAdmin {}, &[]), unauthorized("accept_admin", who));
+    }
+    assert_err(s.exec_funded(&bob, &ExecuteMsg::AcceptAdmin {}, &coins(1, DENOM)), nonpayable("accept_admin"));
+    let res = s.exec(&bob, &ExecuteMsg::AcceptAdmin {}, &[]).unwrap();
+    assert_eq!(action(&res), "accept_admin");
+    let e = event(&res, "escrow-admin-accepted");
+    assert_eq!((attr(e, "previous"), attr(e, "admin")), (admin.to_string(), bob.to_string()));
+    let cfg = s.config();
+    assert_eq!((cfg.admin, cfg.pending_admin), (Some(bob.clone()), None));
+    // the new admin rules, the old one no longer does; accepting twice is refused
+    s.exec(&bob, &ExecuteMsg::UpdateParams { params: params.clone() }, &[]).unwrap();
+    assert_err(s.exec(&admin, &ExecuteMsg::UpdateParams { params }, &[]), unauthorized("update_params", &admin));
+    assert_err(
+        s.exec(&admin, &ExecuteMsg::ProposeAdmin { admin: admin.to_string() }, &[]),
+        unauthorized("propose_admin", &admin),
+    );
+    assert_err(s.exec(&bob, &ExecuteMsg::AcceptAdmin {}, &[]), unauthorized("accept_admin", &bob));
+}
+
+/// Regression: the escrow accepted itself as the community pool; every take then stayed in the
+/// escrow's bank balance, outside any account's ledger, and could never leave it.
+#[test]
+fn regression_the_escrow_could_be_its_own_community_pool() {
+    let mut s = Suite::with_take(Decimal::percent(10));
+    let (admin, escrow) = (s.admin.clone(), s.escrow.clone());
+    let params = EscrowParams { community_pool: escrow.to_string(), ..s.config().params };
+    assert_err(
+        s.exec(&admin, &ExecuteMsg::UpdateParams { params }, &[]),
+        ContractError::CommunityPoolIsEscrow { address: escrow.to_string() },
+    );
+    // the take still reaches the real pool and the escrow holds exactly its ledger
+    let (tenant, prov) = (s.addr("tenant"), s.addr("prov"));
+    let id = deployment("tenant");
+    let pid = payment_id(&id, "p");
+    s.open_account(&id, &tenant, 1_000);
+    s.create_payment(&pid, &prov, "10").unwrap();
+    s.advance(10);
+    s.withdraw(&pid, &prov).unwrap();
+    assert_eq!(s.balance(&s.pool.clone()), u(10));
+    assert_bank_matches_ledger(&s, &[id]);
+}
+
+/// The chain's bank module has no blocked addresses: a validated pool address that has never
+/// held anything (no account yet) receives the take.
+#[test]
+fn a_fresh_validated_pool_address_receives_the_take() {
+    let mut s = Suite::with_take(Decimal::percent(10));
+    let (admin, tenant, prov) = (s.admin.clone(), s.addr("tenant"), s.addr("prov"));
+    let fresh = s.addr("a-pool-nobody-has-used");
+    assert_eq!(s.balance(&fresh), Uint256::zero());
+    let params = EscrowParams { community_pool: fresh.to_string(), ..s.config().params };
+    s.exec(&admin, &ExecuteMsg::UpdateParams { params }, &[]).unwrap();
+    let id = deployment("tenant");
+    let pid = payment_id(&id, "p");
+    s.open_account(&id, &tenant, 1_000);
+    s.create_payment(&pid, &prov, "10").unwrap();
+    s.advance(10);
+    let res = s.withdraw(&pid, &prov).unwrap();
+    assert_eq!(attr(event(&res, "escrow-withdrawn"), "take"), "10");
+    assert_eq!((s.balance(&prov), s.balance(&fresh)), (u(90), u(10)));
+}
+
+#[test]
+fn without_an_admin_nobody_updates_params_or_proposes_an_admin() {
     let mut s = Suite::new();
     let creator = s.addr("creator");
     let msg = InstantiateMsg { admin: None, params: default_params(&s.pool), market: None };
@@ -885,6 +1261,9 @@ fn without_an_admin_nobody_updates_params() {
     for who in [creator, s.admin.clone()] {
         let res = s.app.execute_contract(who.clone(), escrow2.clone(), &update, &[]);
         assert_err(res, unauthorized("update_params", &who));
+        let propose = ExecuteMsg::ProposeAdmin { admin: who.to_string() };
+        let res = s.app.execute_contract(who.clone(), escrow2.clone(), &propose, &[]);
+        assert_err(res, unauthorized("propose_admin", &who));
     }
 }
 
@@ -1005,4 +1384,23 @@ fn the_bank_balance_always_matches_the_ledger() {
     let refunded = s.balance(&tenant) + s.balance(&friend);
     let deposited = u(500 + 177 + 3 * 6);
     assert_eq!(paid_out + refunded, deposited);
+}
+
+/// Regression: `Deposit` appended an entry per change of depositor and refused everyone, the
+/// owner included, at 32 entries; two outsiders alternating 1-unit deposits locked the owner out.
+#[test]
+fn regression_two_outsiders_alternating_deposits_lock_out_the_owner() {
+    let mut s = Suite::new();
+    let (tenant, mallory, trent) = (s.addr("tenant"), s.addr("mallory"), s.addr("trent"));
+    let id = deployment("tenant");
+    s.open_account(&id, &tenant, 100);
+    for i in 0..40 {
+        let who = if i % 2 == 0 { &mallory } else { &trent };
+        s.deposit(&id, who, 1).unwrap();
+    }
+    // the owner can always top up its own account
+    s.deposit(&id, &tenant, 5).unwrap();
+    let r = s.account(&id);
+    let ds: Vec<_> = r.depositors.iter().map(|d| (d.address.clone(), d.amount)).collect();
+    assert_eq!(ds, vec![(tenant, u(105)), (mallory, u(20)), (trent, u(20))]);
 }

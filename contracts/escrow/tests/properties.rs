@@ -1,11 +1,17 @@
 //! Property tests.
 //!
-//! 1. Random message sequences (CT-11, CT-13, CT-14): after every step the ledger is conserved
-//!    to the last atto-unit, the bank agrees with the ledger, indexes agree with the primary
-//!    store, no payee is paid more than its funded blocks, overdrafts reach the market, and the
-//!    runway is exact. Run twice: 1,000 cases driving the entry points directly (mock storage,
-//!    bank effects applied from the returned messages, failed transactions rolled back), and
-//!    200 cases through cw-multi-test (real bank module, the market a contract).
+//! 1. Random message sequences (CT-11, CT-13, CT-14) over two deployment accounts and one bid
+//!    collateral account, deposited into by their owners, by 5 other addresses (repeatedly) and
+//!    by a crowd of 20 more, with take-rate changes and batch closes: after every step the ledger
+//!    is conserved to the last atto-unit, the bank agrees with the ledger, indexes agree with the
+//!    primary store, no payee is paid more than its funded blocks, overdrafts reach the market,
+//!    the runway is exact, every payment's take is `floor((withdrawn + take) x its rate)`, an
+//!    owner's deposit is never refused, a third party's is refused exactly when the rules say so,
+//!    an account never holds more than `1 + MAX_THIRD_PARTY_DEPOSITORS` entries (one per
+//!    address, in first-deposit order) and pruned entries were spent for good. Run twice: 1,000
+//!    cases driving the entry points directly (mock storage, bank effects applied from the
+//!    returned messages, failed transactions rolled back), and 200 cases through cw-multi-test
+//!    (real bank module, the market a contract).
 //! 2. The pure settlement math over a wide range of amounts, 10,000 cases each (CT-06).
 
 mod common;
@@ -21,7 +27,8 @@ use cosmwasm_std::{
 use leasehold_escrow::contract;
 use leasehold_escrow::msg::{
     Account, AccountId, AccountResponse, AccountScope, AccountState, Depositor, EscrowHookMsg, EscrowParams,
-    ExecuteMsg, InstantiateMsg, MarketHookExecuteMsg, Payment, PaymentId, PaymentState, RunwayResponse,
+    ExecuteMsg, InstantiateMsg, MAX_DEPOSITORS, MAX_THIRD_PARTY_DEPOSITORS, MarketHookExecuteMsg, Payment, PaymentId,
+    PaymentState, RunwayResponse,
 };
 use leasehold_escrow::query;
 use leasehold_escrow::settlement::{self, accrual, whole};
@@ -39,6 +46,7 @@ trait Chain {
     fn addr(&self, name: &str) -> Addr;
     fn escrow(&self) -> Addr;
     fn market(&self) -> Addr;
+    fn admin(&self) -> Addr;
     fn pool(&self) -> Addr;
     fn mint(&mut self, to: &Addr, amount: Uint256);
     /// The wasm events (type `wasm-...`) of a successful execution, or the error message.
@@ -72,6 +80,9 @@ impl Chain for Suite {
     }
     fn market(&self) -> Addr {
         self.market.clone()
+    }
+    fn admin(&self) -> Addr {
+        self.admin.clone()
     }
     fn pool(&self) -> Addr {
         self.pool.clone()
@@ -110,20 +121,21 @@ struct Direct {
     bank: BTreeMap<Addr, Uint256>,
     hooks: Vec<(Addr, EscrowHookMsg)>,
     market: Addr,
+    admin: Addr,
     pool: Addr,
 }
 
 impl Direct {
-    fn new(take: Decimal) -> Self {
+    fn new(params: impl FnOnce(&Addr) -> EscrowParams) -> Self {
         let mut deps = mock_dependencies();
         let env = mock_env();
         let market = deps.api.addr_make("market");
         let pool = deps.api.addr_make("community-pool");
         let admin = deps.api.addr_make("admin");
-        let params = EscrowParams { default_take_rate: take, ..default_params(&pool) };
-        let msg = InstantiateMsg { admin: Some(admin.to_string()), params, market: Some(market.to_string()) };
+        let msg =
+            InstantiateMsg { admin: Some(admin.to_string()), params: params(&pool), market: Some(market.to_string()) };
         contract::instantiate(deps.as_mut(), env.clone(), message_info(&admin, &[]), msg).unwrap();
-        Self { deps, env, bank: BTreeMap::new(), hooks: vec![], market, pool }
+        Self { deps, env, bank: BTreeMap::new(), hooks: vec![], market, admin, pool }
     }
 
     fn credit(&mut self, to: &Addr, amount: Uint256) {
@@ -153,6 +165,9 @@ impl Chain for Direct {
     }
     fn market(&self) -> Addr {
         self.market.clone()
+    }
+    fn admin(&self) -> Addr {
+        self.admin.clone()
     }
     fn pool(&self) -> Addr {
         self.pool.clone()
@@ -241,21 +256,63 @@ fn typed<'a>(evs: &'a [Event], ty: &str) -> Vec<&'a Event> {
 // The sequences
 // ---------------------------------------------------------------------------------------------
 
-const ACCOUNTS_N: usize = 2;
-const DEPOSITORS_N: usize = 3;
+const ACCOUNTS_N: usize = 3;
+/// Account `i` is owned by depositor `i`; the last account is a bid's collateral.
+const BID_ACCOUNT: usize = ACCOUNTS_N - 1;
+/// The owners, then 3 more regular depositors: each account sees its owner and 5 others.
+const REGULARS_N: usize = ACCOUNTS_N + 3;
+/// Third parties that each deposit rarely, enough of them to reach the third-party cap.
+const CROWD_N: usize = MAX_THIRD_PARTY_DEPOSITORS + 4;
+const DEPOSITORS_N: usize = REGULARS_N + CROWD_N;
 const PAYEES_N: usize = 4;
 
 #[derive(Clone, Debug)]
 enum Op {
-    Deposit { account: usize, depositor: usize, amount: u64 },
-    Create { account: usize, payee: usize, rate: Decimal256 },
-    ClosePayment { account: usize, slot: usize },
-    Withdraw { account: usize, slot: usize },
-    WithdrawByStranger { account: usize, slot: usize },
+    Deposit {
+        account: usize,
+        depositor: usize,
+        amount: u64,
+    },
+    /// `n` members of the crowd (from `first` on, wrapping) deposit `amount` each, one tx each.
+    Crowd {
+        account: usize,
+        first: usize,
+        n: usize,
+        amount: u64,
+    },
+    Create {
+        account: usize,
+        payee: usize,
+        rate: Decimal256,
+    },
+    ClosePayment {
+        account: usize,
+        slot: usize,
+    },
+    Withdraw {
+        account: usize,
+        slot: usize,
+    },
+    WithdrawByStranger {
+        account: usize,
+        slot: usize,
+    },
     Advance(u64),
-    Settle { account: usize },
-    CloseAccount { account: usize },
-    Runway { account: usize },
+    Settle {
+        account: usize,
+    },
+    CloseAccount {
+        account: usize,
+    },
+    /// A batch close of these accounts (repeats and closed accounts included).
+    CloseAccounts {
+        accounts: Vec<usize>,
+    },
+    /// The admin changes the default take rate (the suite's denom has no own rate).
+    ChangeTake(Decimal),
+    Runway {
+        account: usize,
+    },
 }
 
 fn rate() -> impl Strategy<Value = Decimal256> {
@@ -275,7 +332,8 @@ fn amount() -> impl Strategy<Value = u64> {
 fn op() -> impl Strategy<Value = Op> {
     let acc = 0..ACCOUNTS_N;
     prop_oneof![
-        3 => (acc.clone(), 0..DEPOSITORS_N, amount()).prop_map(|(account, depositor, amount)| Op::Deposit { account, depositor, amount }),
+        4 => (acc.clone(), 0..REGULARS_N, amount()).prop_map(|(account, depositor, amount)| Op::Deposit { account, depositor, amount }),
+        1 => (acc.clone(), 0..CROWD_N, 1..=CROWD_N, 1u64..200).prop_map(|(account, first, n, amount)| Op::Crowd { account, first, n, amount }),
         3 => (acc.clone(), 0..PAYEES_N, rate()).prop_map(|(account, payee, rate)| Op::Create { account, payee, rate }),
         1 => (acc.clone(), 0..8usize).prop_map(|(account, slot)| Op::ClosePayment { account, slot }),
         2 => (acc.clone(), 0..8usize).prop_map(|(account, slot)| Op::Withdraw { account, slot }),
@@ -283,6 +341,8 @@ fn op() -> impl Strategy<Value = Op> {
         4 => (0u64..50).prop_map(Op::Advance),
         1 => acc.clone().prop_map(|account| Op::Settle { account }),
         1 => acc.clone().prop_map(|account| Op::CloseAccount { account }),
+        1 => prop::collection::vec(acc.clone(), 0..=ACCOUNTS_N).prop_map(|accounts| Op::CloseAccounts { accounts }),
+        1 => take_rate().prop_map(Op::ChangeTake),
         1 => acc.prop_map(|account| Op::Runway { account }),
     ]
 }
@@ -302,11 +362,14 @@ struct PayModel {
     rate: Decimal256,
     start: u64,
     end: End,
+    /// The take rate in force when it was created.
+    take: Decimal,
 }
 
 #[derive(Debug)]
 struct AccModel {
     id: AccountId,
+    owner: usize,
     deposited: Uint256,
     closed: bool,
     payments: Vec<PayModel>,
@@ -323,8 +386,8 @@ struct World<C: Chain> {
     wallets: Vec<Uint256>,
     /// Overdrafts seen in events of deployment accounts (each must have produced one hook).
     overdrafts: Vec<EscrowHookMsg>,
-    /// The take rate of the suite's denom.
-    take: Decimal,
+    /// The params in force (the take rate of the suite's denom is `default_take_rate`).
+    params: EscrowParams,
 }
 
 fn stored_account(c: &impl Chain, id: &AccountId) -> Account {
@@ -337,24 +400,55 @@ fn stored_payments(c: &impl Chain, id: &AccountId) -> Vec<Payment> {
     })
 }
 
-fn stored_depositors(c: &impl Chain, id: &AccountId) -> Vec<Depositor> {
-    c.with_storage(|st| DEPOSITORS.load(st, &id.key()).unwrap())
+fn stored_depositors(c: &impl Chain, id: &AccountId) -> Option<Vec<Depositor>> {
+    c.with_storage(|st| DEPOSITORS.may_load(st, &id.key()).unwrap())
+}
+
+/// The suite's params: `take` on the suite's denom, a third-party minimum of `minimum`.
+fn params(pool: &Addr, take: Decimal, minimum: u64) -> EscrowParams {
+    EscrowParams { default_take_rate: take, default_deposit_minimum: Uint256::from(minimum), ..default_params(pool) }
+}
+
+/// One list of depositor entries (stored, or as the account query shows it) follows the rules.
+/// `for_good` is what can never return to the depositors: `refunded` plus the whole units of
+/// every payment's accrual (a payment is paid at least the floor of what it accrued so far).
+#[track_caller]
+fn check_entries(owner: &Addr, a: &Account, payments: &[Payment], entries: &[Depositor]) {
+    assert!(entries.len() <= MAX_DEPOSITORS, "{} entries", entries.len());
+    assert!(entries.iter().filter(|d| d.address != *owner).count() <= MAX_THIRD_PARTY_DEPOSITORS);
+    let addresses: BTreeSet<&Addr> = entries.iter().map(|d| &d.address).collect();
+    assert_eq!(addresses.len(), entries.len(), "one entry per address");
+    assert!(entries.windows(2).all(|w| w[0].height <= w[1].height), "entries in first-deposit order");
+    assert!(entries.iter().all(|d| !d.amount.is_zero()));
+    // pruned entries were spent for good (the contract's bound is sound), and the kept ones
+    // hold exactly the whole balance
+    let accrued = |p: &Payment| settlement::accrued_at(a, p).unwrap().to_uint_floor();
+    let for_good = payments.iter().fold(a.refunded, |t, p| t + accrued(p));
+    assert!(settlement::spent_for_good(a).unwrap() <= for_good, "spent_for_good is a lower bound");
+    let offset = settlement::entries_offset(a, entries).unwrap();
+    assert!(offset <= for_good, "pruned more than was spent for good");
+    let remaining = settlement::fifo_remaining(entries, offset, settlement::spent(a).unwrap()).unwrap();
+    let total = remaining.iter().fold(Uint256::zero(), |t, r| t + *r);
+    assert_eq!(total, settlement::balance(a).unwrap().to_uint_floor(), "entries refund the whole balance");
 }
 
 impl<C: Chain> World<C> {
-    fn new(mut c: C, take: Decimal, initial: [u64; ACCOUNTS_N]) -> Self {
+    /// Opens the accounts on a chain instantiated with `params`.
+    fn new(mut c: C, params: EscrowParams, initial: [u64; ACCOUNTS_N]) -> Self {
         let depositors: Vec<Addr> = (0..DEPOSITORS_N).map(|i| c.addr(&format!("depositor{i}"))).collect();
         let payees: Vec<Addr> = (0..PAYEES_N).map(|i| c.addr(&format!("payee{i}"))).collect();
         let stranger = c.addr("stranger");
         let mut accounts = Vec::new();
         for (i, amount) in initial.into_iter().enumerate() {
-            let id = AccountId { scope: AccountScope::Deployment, xid: format!("owner{i}/{i}") };
+            let scope = if i == BID_ACCOUNT { AccountScope::Bid } else { AccountScope::Deployment };
+            let id = AccountId { scope, xid: format!("owner{i}/{i}") };
             let msg = ExecuteMsg::OpenAccount { id: id.clone(), owner: depositors[i].to_string() };
             let market = c.market();
             c.mint(&market, Uint256::from(amount));
             c.exec(&market, &msg, &[Coin::new(Uint256::from(amount), DENOM)]).unwrap();
             accounts.push(AccModel {
                 id,
+                owner: i,
                 deposited: Uint256::from(amount),
                 closed: false,
                 payments: vec![],
@@ -369,7 +463,7 @@ impl<C: Chain> World<C> {
             stranger,
             wallets: vec![Uint256::zero(); DEPOSITORS_N],
             overdrafts: vec![],
-            take,
+            params,
         }
     }
 
@@ -395,6 +489,7 @@ impl<C: Chain> World<C> {
             let funded_until: u64 = attr(e, "funded_until").parse().unwrap();
             let xids: Vec<String> = cosmwasm_std::from_json(attr(e, "payments")).unwrap();
             let a = self.accounts.iter_mut().find(|a| a.id.to_string() == account).expect("known account");
+            assert_eq!(a.id.scope, AccountScope::Deployment, "only deployment accounts pay");
             assert!(funded_until < h);
             let mut stopped = Vec::new();
             for p in a.payments.iter_mut().filter(|p| p.end == End::Open) {
@@ -425,12 +520,6 @@ impl<C: Chain> World<C> {
                 other => panic!("unexpected payment state {other}"),
             }
         }
-        // every payout floors the take, in favour of the payee
-        for e in typed(res, "escrow-payment-closed").into_iter().chain(typed(res, "escrow-withdrawn")) {
-            let amount: Uint256 = attr(e, "amount").parse().unwrap();
-            let take: Uint256 = attr(e, "take").parse().unwrap();
-            assert_eq!(take, (amount + take).mul_floor(self.take), "take = floor(payout x rate)");
-        }
         for e in typed(res, "escrow-refunded") {
             let who = attr(e, "depositor");
             let i = self.depositors.iter().position(|d| d.as_str() == who).unwrap();
@@ -438,29 +527,74 @@ impl<C: Chain> World<C> {
         }
     }
 
+    /// One deposit, whose outcome the rules decide: the owner's is never refused; a third
+    /// party's is refused below the minimum, or when it has no entry and the account already
+    /// has `MAX_THIRD_PARTY_DEPOSITORS` third-party entries (as a write now would prune them,
+    /// which the account query shows).
+    fn deposit(&mut self, account: usize, depositor: usize, amount: u64) {
+        let id = self.accounts[account].id.clone();
+        let owner = self.depositors[self.accounts[account].owner].clone();
+        let from = self.depositors[depositor].clone();
+        let amount = Uint256::from(amount);
+        let closed = self.accounts[account].closed;
+        let third_party = from != owner;
+        let refusal = if closed {
+            Some("is closed")
+        } else if third_party && amount < self.params.default_deposit_minimum {
+            Some("is below the third-party minimum")
+        } else if third_party {
+            let entries = self.c.account(&id).depositors;
+            let others = entries.iter().filter(|d| d.address != owner).count();
+            let has_entry = entries.iter().any(|d| d.address == from);
+            (!has_entry && others >= MAX_THIRD_PARTY_DEPOSITORS).then_some("third-party depositor entries")
+        } else {
+            None
+        };
+        self.wallets[depositor] += amount; // minted before the attempt
+        self.c.mint(&from, amount);
+        let res = self.c.exec(&from, &ExecuteMsg::Deposit { id }, &[Coin::new(amount, DENOM)]);
+        match (res, refusal) {
+            (Ok(res), None) => {
+                self.wallets[depositor] -= amount;
+                self.accounts[account].deposited += amount;
+                assert_eq!(attr(typed(&res, "escrow-deposited")[0], "third_party"), third_party.to_string());
+                self.absorb(&res);
+            }
+            (Err(e), Some(why)) => assert!(e.contains(why), "{e}"),
+            (Ok(_), Some(why)) => panic!("a deposit that {why} was accepted"),
+            (Err(e), None) => panic!("refused a deposit the rules accept (owner: {}): {e}", !third_party),
+        }
+    }
+
+    /// First in, first out: refunds go to a suffix of the entries stored before the close; all
+    /// but the first refunded entry get back everything they put in.
+    fn check_refunds(&self, entries: &[Depositor], account: &AccountId, res: &[Event]) {
+        let refunds: Vec<(String, Uint256)> = typed(res, "escrow-refunded")
+            .iter()
+            .filter(|e| attr(e, "account") == account.to_string())
+            .map(|e| (attr(e, "depositor"), attr(e, "amount").parse().unwrap()))
+            .collect();
+        let suffix = &entries[entries.len() - refunds.len()..];
+        for (k, ((who, amount), entry)) in refunds.iter().zip(suffix).enumerate() {
+            assert_eq!(who, entry.address.as_str());
+            assert!(!amount.is_zero());
+            if k == 0 {
+                assert!(*amount <= entry.amount);
+            } else {
+                assert_eq!(*amount, entry.amount, "later deposits are refunded in full");
+            }
+        }
+        let total = refunds.iter().fold(Uint256::zero(), |t, (_, a)| t + *a);
+        let closed = typed(res, "escrow-closed").into_iter().find(|e| attr(e, "account") == account.to_string());
+        assert_eq!(attr(closed.expect("closed"), "refunded"), total.to_string());
+    }
+
     fn step(&mut self, op: &Op) {
         match *op {
-            Op::Deposit { account, depositor, amount } => {
-                let id = self.accounts[account].id.clone();
-                let from = self.depositors[depositor].clone();
-                let amount = Uint256::from(amount);
-                self.wallets[depositor] += amount; // minted before the attempt
-                self.c.mint(&from, amount);
-                let res = self.c.exec(&from, &ExecuteMsg::Deposit { id }, &[Coin::new(amount, DENOM)]);
-                match res {
-                    Ok(res) => {
-                        assert!(!self.accounts[account].closed);
-                        self.wallets[depositor] -= amount;
-                        self.accounts[account].deposited += amount;
-                        self.absorb(&res);
-                    }
-                    Err(e) => {
-                        if self.accounts[account].closed {
-                            assert!(e.contains("is closed"), "{e}");
-                        } else {
-                            assert!(e.contains("depositor entries"), "{e}");
-                        }
-                    }
+            Op::Deposit { account, depositor, amount } => self.deposit(account, depositor, amount),
+            Op::Crowd { account, first, n, amount } => {
+                for k in 0..n {
+                    self.deposit(account, REGULARS_N + (first + k) % CROWD_N, amount);
                 }
             }
             Op::Create { account, payee, rate } => {
@@ -474,15 +608,20 @@ impl<C: Chain> World<C> {
                     rate: DecCoin::new(rate, DENOM),
                 };
                 let closed = a.closed;
+                let take = self.params.default_take_rate;
                 match self.exec_market(msg) {
                     Ok(res) => {
                         assert!(!closed);
+                        assert_ne!(account, BID_ACCOUNT, "bid accounts do not pay");
                         let start = self.c.height();
-                        self.accounts[account].payments.push(PayModel { id, payee, rate, start, end: End::Open });
+                        self.accounts[account].payments.push(PayModel { id, payee, rate, start, end: End::Open, take });
                         assert!(typed(&res, "escrow-overdrawn").is_empty());
+                        assert_eq!(attr(typed(&res, "escrow-payment-created")[0], "take_rate"), take.to_string());
                     }
                     Err(e) => {
-                        if closed {
+                        if account == BID_ACCOUNT {
+                            assert!(e.contains("only deployment accounts fund payments"), "{e}");
+                        } else if closed {
                             assert!(e.contains("is closed"), "{e}");
                         } else {
                             assert!(
@@ -535,29 +674,44 @@ impl<C: Chain> World<C> {
                     assert!(e.contains("is closed"), "{e}");
                     return;
                 }
-                let entries = stored_depositors(&self.c, &id);
-                let res = self.exec_market(ExecuteMsg::CloseAccount { id }).unwrap();
+                let entries = stored_depositors(&self.c, &id).expect("an open account has entries");
+                let res = self.exec_market(ExecuteMsg::CloseAccount { id: id.clone() }).unwrap();
                 self.absorb(&res);
                 self.accounts[account].closed = true;
                 assert!(self.accounts[account].payments.iter().all(|p| p.end != End::Open));
-                // First in, first out: refunds go to a suffix of the entries; all but the first
-                // refunded entry get back everything they put in.
-                let refunds: Vec<(String, Uint256)> = typed(&res, "escrow-refunded")
-                    .iter()
-                    .map(|e| (attr(e, "depositor"), attr(e, "amount").parse().unwrap()))
-                    .collect();
-                let suffix = &entries[entries.len() - refunds.len()..];
-                for (k, ((who, amount), entry)) in refunds.iter().zip(suffix).enumerate() {
-                    assert_eq!(who, entry.address.as_str());
-                    assert!(!amount.is_zero());
-                    if k == 0 {
-                        assert!(*amount <= entry.amount);
-                    } else {
-                        assert_eq!(*amount, entry.amount, "later deposits are refunded in full");
-                    }
+                self.check_refunds(&entries, &id, &res);
+            }
+            Op::CloseAccounts { ref accounts } => {
+                let ids: Vec<AccountId> = accounts.iter().map(|&i| self.accounts[i].id.clone()).collect();
+                let entries: Vec<Option<Vec<Depositor>>> =
+                    ids.iter().map(|id| stored_depositors(&self.c, id)).collect();
+                let distinct: BTreeSet<usize> = accounts.iter().copied().collect();
+                let res = self.exec_market(ExecuteMsg::CloseAccounts { ids: ids.clone() });
+                if distinct.len() < accounts.len() {
+                    let e = res.unwrap_err();
+                    assert!(e.contains("is listed twice"), "{e}");
+                    return;
                 }
-                let total = refunds.iter().fold(Uint256::zero(), |t, (_, a)| t + *a);
-                assert_eq!(attr(typed(&res, "escrow-closed")[0], "refunded"), total.to_string());
+                if accounts.iter().any(|&i| self.accounts[i].closed) {
+                    let e = res.unwrap_err();
+                    assert!(e.contains("is closed"), "{e}");
+                    return;
+                }
+                let res = res.unwrap_or_else(|e| panic!("batch close of open accounts failed: {e}"));
+                self.absorb(&res);
+                assert_eq!(typed(&res, "escrow-closed").len(), accounts.len());
+                for (k, &i) in accounts.iter().enumerate() {
+                    self.accounts[i].closed = true;
+                    assert!(self.accounts[i].payments.iter().all(|p| p.end != End::Open));
+                    let stored = entries[k].as_deref().expect("an open account has entries");
+                    self.check_refunds(stored, &ids[k], &res);
+                }
+            }
+            Op::ChangeTake(take) => {
+                let params = EscrowParams { default_take_rate: take, ..self.params.clone() };
+                let admin = self.c.admin();
+                self.exec_as(&admin, ExecuteMsg::UpdateParams { params: params.clone() }).unwrap();
+                self.params = params;
             }
             Op::Runway { account } => self.check_runway(account),
         }
@@ -636,6 +790,10 @@ impl<C: Chain> World<C> {
                     open_keys.insert((m.id.key(), p.id.xid.clone()));
                     payee_keys.insert((p.payee.to_string(), m.id.key(), p.id.xid.clone()));
                 }
+                // the take is floored on the cumulative earnings, at the payment's own rate
+                let pm = m.payments.iter().find(|pm| pm.id == p.id).unwrap();
+                assert_eq!(p.take_rate, Some(pm.take), "the rate in force at creation");
+                assert_eq!(p.take, out.mul_floor(pm.take), "take == floor((withdrawn + take) x rate)");
                 let i = self.payees.iter().position(|x| *x == p.payee).unwrap();
                 payee_paid[i] += p.withdrawn;
                 take_total += p.take;
@@ -652,11 +810,23 @@ impl<C: Chain> World<C> {
                 assert!(balance.is_zero() && unpaid.is_zero());
                 assert_eq!(a.deposited, a.refunded + paid, "closed: deposited = refunded + payouts");
             }
+
+            // depositor entries: bounded, one per address, pruned only when spent for good
+            let owner = &self.depositors[m.owner];
+            assert_eq!(&a.owner, owner);
+            match stored_depositors(s, &m.id) {
+                None => assert_eq!(a.state, AccountState::Closed, "only a closed account drops its list"),
+                Some(entries) => {
+                    assert_ne!(a.state, AccountState::Closed, "a closed account keeps no list");
+                    check_entries(owner, &a, &payments, &entries);
+                }
+            }
             escrow_expected += a.deposited - a.refunded - paid;
 
             // the settled view conserves too
             let view = s.account(&m.id);
             let view_payments = s.payments(&m.id);
+            check_entries(owner, &view.account, &view_payments, &view.depositors);
             let view_accrued = view_payments.iter().fold(Decimal256::zero(), |t, p| t + p.accrued);
             assert_eq!(
                 whole(view.account.deposited).unwrap(),
@@ -729,21 +899,24 @@ fn take_rate() -> impl Strategy<Value = Decimal> {
     prop_oneof![Just(Decimal::zero()), Just(Decimal::percent(2)), Just(Decimal::permille(375)), Just(Decimal::one())]
 }
 
-/// Runs a sequence, checking every invariant after every step, then closes every account and
-/// checks that the escrow holds nothing.
-fn run<C: Chain>(chain: C, take: Decimal, initial: [u64; ACCOUNTS_N], ops: &[Op]) {
-    let mut w = World::new(chain, take, initial);
+fn minimum() -> impl Strategy<Value = u64> {
+    prop_oneof![Just(1u64), Just(50u64)]
+}
+
+/// Runs a sequence, checking every invariant after every step, then closes every account still
+/// open in one batch and checks that the escrow holds nothing.
+fn run<C: Chain>(chain: C, take: Decimal, minimum: u64, initial: [u64; ACCOUNTS_N], ops: &[Op]) {
+    let params = params(&chain.pool(), take, minimum);
+    let mut w = World::new(chain, params, initial);
     w.check();
     for op in ops {
         w.step(op);
         w.check();
     }
-    for i in 0..ACCOUNTS_N {
-        if !w.accounts[i].closed {
-            w.step(&Op::CloseAccount { account: i });
-            w.check();
-        }
-    }
+    let open: Vec<usize> = (0..ACCOUNTS_N).filter(|&i| !w.accounts[i].closed).collect();
+    w.step(&Op::CloseAccounts { accounts: open });
+    w.check();
+    assert!(w.accounts.iter().all(|a| a.closed));
     assert_eq!(w.c.balance(&w.c.escrow()), Uint256::zero());
 }
 
@@ -754,10 +927,11 @@ proptest! {
     #[test]
     fn random_sequences_conserve_funds(
         take in take_rate(),
-        initial in [amount(), amount()],
+        minimum in minimum(),
+        initial in [amount(), amount(), amount()],
         ops in prop::collection::vec(op(), 1..=40),
     ) {
-        run(Direct::new(take), take, initial, &ops);
+        run(Direct::new(|pool| params(pool, take, minimum)), take, minimum, initial, &ops);
     }
 }
 
@@ -768,10 +942,11 @@ proptest! {
     #[test]
     fn random_sequences_conserve_funds_in_multi_test(
         take in take_rate(),
-        initial in [amount(), amount()],
+        minimum in minimum(),
+        initial in [amount(), amount(), amount()],
         ops in prop::collection::vec(op(), 1..=40),
     ) {
-        run(Suite::with_take(take), take, initial, &ops);
+        run(Suite::build(|pool| params(pool, take, minimum)), take, minimum, initial, &ops);
     }
 }
 
@@ -806,6 +981,7 @@ fn fresh_payment(account: &mut Account, xid: &str, rate: Decimal256) -> Payment 
         settled_at: account.settled_at,
         withdrawn: Uint256::zero(),
         take: Uint256::zero(),
+        take_rate: None,
     }
 }
 

@@ -13,10 +13,18 @@ use cosmwasm_std::{Addr, DecCoin, Decimal, Decimal256, Uint256};
 
 use crate::ids::{BidId, DeploymentId, LeaseId};
 
-/// Most depositor entries one account keeps (consecutive deposits by the same address merge).
-pub const MAX_DEPOSITORS: usize = 32;
+/// Most distinct third-party (non-owner) depositor entries one account keeps. A new third party
+/// beyond this is refused with `TooManyDepositors`; the owner and addresses that already have an
+/// entry are never refused (repeat deposits merge into the address's entry).
+pub const MAX_THIRD_PARTY_DEPOSITORS: usize = 16;
+/// Most depositor entries an account holds: the owner's one entry plus
+/// [`MAX_THIRD_PARTY_DEPOSITORS`]. (Accounts written by earlier versions of the contract may
+/// hold up to 32 entries, several per address; they shrink as entries are spent and pruned.)
+pub const MAX_DEPOSITORS: usize = 1 + MAX_THIRD_PARTY_DEPOSITORS;
 /// Most open payments one account funds at a time.
 pub const MAX_PAYMENTS: usize = 32;
+/// Most accounts one `CloseAccounts` message closes.
+pub const MAX_CLOSE_BATCH: usize = 64;
 /// Longest account or payment `xid`.
 pub const MAX_XID_LEN: usize = 256;
 
@@ -92,13 +100,34 @@ pub struct TakeRate {
     pub rate: Decimal,
 }
 
+/// The smallest deposit a third party (anyone but the account's owner) may make in a denom.
+#[cw_serde]
+pub struct DepositMinimum {
+    pub denom: String,
+    pub amount: Uint256,
+}
+
 #[cw_serde]
 pub struct EscrowParams {
-    /// Per-denom take rates; denoms not listed use `default_take_rate`. Each rate is at most 1.
+    /// Per-denom take rates (one entry per denom); denoms not listed use `default_take_rate`.
+    /// Each rate is at most 1. A payment keeps the rate in force when it was created.
     pub take_rates: Vec<TakeRate>,
     pub default_take_rate: Decimal,
-    /// Receives the take.
+    /// Receives the take. A valid address other than the escrow contract itself.
     pub community_pool: String,
+    /// Per-denom minimum of a third-party deposit (one entry per denom, each at least 1);
+    /// denoms not listed use `default_deposit_minimum`. The owner's deposits have no minimum.
+    #[serde(default)]
+    pub deposit_minimums: Vec<DepositMinimum>,
+    /// Minimum of a third-party deposit in denoms not listed in `deposit_minimums` (at least 1;
+    /// 1 when absent).
+    #[serde(default = "default_deposit_minimum")]
+    pub default_deposit_minimum: Uint256,
+}
+
+/// The `default_deposit_minimum` of params stored without one: 1 micro-unit.
+pub fn default_deposit_minimum() -> Uint256 {
+    Uint256::one()
 }
 
 #[cw_serde]
@@ -118,20 +147,42 @@ pub enum ExecuteMsg {
     OpenAccount { id: AccountId, owner: String },
     /// Anyone. Adds the attached coin (the account's denom) to an open or overdrawn account
     /// and records the sender as a depositor. An overdrawn account reopens.
+    ///
+    /// The owner's deposits are always accepted. A third party's deposit must be at least the
+    /// denom's deposit minimum (`EscrowParams::deposit_minimums`), and a third party without an
+    /// entry is refused once the account has `MAX_THIRD_PARTY_DEPOSITORS` third-party entries.
+    /// Repeat deposits by an address merge into its entry, which keeps its place: funds are
+    /// spent, and refunded, first-in-first-out by each entry's first deposit. Entries spent for
+    /// good are pruned (a later deposit by that address starts a new entry at the end).
     Deposit { id: AccountId },
-    /// Market only. Starts paying `payee` `rate` per block out of a deployment account.
+    /// Market only. Starts paying `payee` `rate` per block out of a deployment account. The
+    /// payment keeps the take rate in force now for its whole life.
     CreatePayment { id: PaymentId, payee: String, rate: DecCoin },
     /// Market only. Settles, stops the payment, pays the payee what it accrued.
     ClosePayment { id: PaymentId },
     /// Market only. Settles, closes every payment (paying each payee), refunds depositors
-    /// first-in-first-out, and closes the account.
+    /// first-in-first-out, and closes the account (its depositor list is dropped). Unknown and
+    /// already closed accounts are errors.
     CloseAccount { id: AccountId },
-    /// The payee only. Settles and pays out what the payment accrued, minus the take.
+    /// Market only, no funds. Closes each listed account, in order, exactly as `CloseAccount`
+    /// does (same payouts, refunds and events). At most `MAX_CLOSE_BATCH` ids, no id twice; an
+    /// unknown or already closed account fails the whole message with the error `CloseAccount`
+    /// gives. An empty list does nothing.
+    CloseAccounts { ids: Vec<AccountId> },
+    /// The payee only. Settles and pays out what the payment accrued, minus the take: the take
+    /// is `floor(paid out so far including this payout x the payment's take rate)` less the take
+    /// already paid, so how often the payee withdraws changes nothing.
     Withdraw { id: PaymentId },
-    /// Anyone. Settles the account to the current block (detecting an overdraft).
+    /// Anyone. Settles the account to the current block (detecting an overdraft) and prunes its
+    /// depositor entries spent for good, as every settling message does.
     Settle { id: AccountId },
-    /// Admin only.
+    /// Admin only. New take rates apply to payments created afterwards.
     UpdateParams { params: EscrowParams },
+    /// Admin only, no funds. Proposes `admin` as the next admin, replacing any earlier
+    /// proposal; nothing changes until that address sends `AcceptAdmin`.
+    ProposeAdmin { admin: String },
+    /// The proposed admin only, no funds. Makes the sender the admin and clears the proposal.
+    AcceptAdmin {},
 }
 
 /// Sent by the escrow contract to the market when an account is found overdrawn.
@@ -174,11 +225,23 @@ pub enum QueryMsg {
 #[cw_serde]
 pub struct MigrateMsg {}
 
+/// The escrow's stored config (`cfg`): the `Config` query response without `pending_admin`,
+/// which is stored on its own. Earlier versions stored the response itself, in this shape.
+#[cw_serde]
+pub struct Config {
+    pub market: Addr,
+    pub admin: Option<Addr>,
+    pub params: EscrowParams,
+}
+
 #[cw_serde]
 pub struct ConfigResponse {
     pub market: Addr,
     pub admin: Option<Addr>,
     pub params: EscrowParams,
+    /// Proposed by the admin (`ProposeAdmin`), not yet accepted.
+    #[serde(default)]
+    pub pending_admin: Option<Addr>,
 }
 
 #[cw_serde]
@@ -196,7 +259,7 @@ pub struct Account {
     pub owner: Addr,
     pub state: AccountState,
     pub denom: String,
-    /// Sum of all deposits.
+    /// Sum of all deposits (including those of depositor entries already pruned).
     pub deposited: Uint256,
     /// Sum of refunds to depositors.
     pub refunded: Uint256,
@@ -222,8 +285,11 @@ pub fn whole(amount: Uint256) -> Decimal256 {
     Decimal256::from_atomics(amount, 0).unwrap_or(Decimal256::MAX)
 }
 
-/// A depositor's stake in an account. Funds are spent in deposit order (first in, first out);
-/// `remaining` is what would be refunded to this depositor if the account closed now.
+/// A depositor's entry in an account: everything the address deposited since the entry was
+/// started (repeat deposits merge into it). Funds are spent in entry order, i.e. by each
+/// entry's first deposit (first in, first out); `remaining` is what would be refunded to this
+/// depositor if the account closed now. Entries spent for good are pruned, so the first entry
+/// starts at `deposited - sum(amount)` in the account's cumulative deposits.
 #[cw_serde]
 pub struct Depositor {
     pub address: Addr,
@@ -237,6 +303,8 @@ pub struct AccountResponse {
     pub account: Account,
     /// `deposited - refunded - charged`, settled as of now.
     pub balance: Decimal256,
+    /// Depositor entries not yet spent for good, in spending order (at most `MAX_DEPOSITORS`;
+    /// empty once the account is closed: its `escrow-refunded` events record the refunds).
     pub depositors: Vec<Depositor>,
     /// True when settling now would find the account overdrawn.
     pub overdrawn_now: bool,
@@ -262,8 +330,15 @@ pub struct Payment {
     pub settled_at: u64,
     /// Paid to the payee.
     pub withdrawn: Uint256,
-    /// Paid to the community pool out of this payment's earnings.
+    /// Paid to the community pool out of this payment's earnings. After every payout
+    /// `take == floor((withdrawn + take) x take_rate)`: the take is computed on the cumulative
+    /// earnings, so it does not depend on how often the payee withdraws.
     pub take: Uint256,
+    /// The take rate in force when the payment was created; later params changes do not
+    /// affect it. `None` only for payments stored by earlier versions of the contract, which
+    /// use the current params' rate.
+    #[serde(default)]
+    pub take_rate: Option<Decimal>,
 }
 
 impl Payment {
@@ -289,4 +364,40 @@ pub struct RunwayResponse {
     pub funded_until: Option<u64>,
     /// `blocks x block_time_ms / 1000`, when a block time was given.
     pub seconds: Option<u64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use cosmwasm_std::{from_json, to_json_string};
+
+    use super::*;
+
+    /// State and params written by earlier versions of the contract still read.
+    #[test]
+    fn state_and_params_of_earlier_versions_still_read() {
+        let params: EscrowParams =
+            from_json(r#"{"take_rates":[],"default_take_rate":"0.02","community_pool":"pool"}"#).unwrap();
+        assert_eq!(params.deposit_minimums, vec![]);
+        assert_eq!(params.default_deposit_minimum, Uint256::one());
+
+        let payment: Payment = from_json(
+            r#"{"id":{"account":{"scope":"deployment","xid":"o/1"},"xid":"1/1/p"},"payee":"p","state":"open",
+                "rate":{"denom":"uact","amount":"1"},"accrued":"0","settled_at":1,"withdrawn":"0","take":"0"}"#,
+        )
+        .unwrap();
+        assert_eq!(payment.take_rate, None);
+        let again: Payment = from_json(to_json_string(&payment).unwrap()).unwrap();
+        assert_eq!(again, payment);
+
+        // the config earlier versions stored (a ConfigResponse without pending_admin)
+        let cfg: Config = from_json(
+            r#"{"market":"market","admin":"admin",
+                "params":{"take_rates":[],"default_take_rate":"0.02","community_pool":"pool"}}"#,
+        )
+        .unwrap();
+        assert_eq!(cfg.admin, Some(Addr::unchecked("admin")));
+        assert_eq!(cfg.params.default_deposit_minimum, Uint256::one());
+        let response: ConfigResponse = from_json(to_json_string(&cfg).unwrap()).unwrap();
+        assert_eq!(response.pending_admin, None);
+    }
 }

@@ -59,6 +59,8 @@ pub fn default_params(pool: &Addr) -> EscrowParams {
         take_rates: vec![TakeRate { denom: OTHER.into(), rate: Decimal::percent(20) }],
         default_take_rate: Decimal::zero(),
         community_pool: pool.to_string(),
+        deposit_minimums: vec![],
+        default_deposit_minimum: Uint256::one(),
     }
 }
 
