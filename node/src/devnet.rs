@@ -117,6 +117,9 @@ pub fn dev_genesis(artifacts_dir: &Path, chain_id: &str, genesis_time: &str) -> 
         escrow_params: EscrowParams {
             take_rates: vec![TakeRate { denom: DENOM.into(), rate: Decimal::percent(2) }],
             default_take_rate: Decimal::percent(5),
+            // Third-party top-ups of at least 0.1 of either dev denom (the owner has no minimum).
+            deposit_minimums: vec![],
+            default_deposit_minimum: Uint256::from(100_000u128),
             community_pool: community_pool(),
         },
         provider_code_id: 3,

@@ -27,8 +27,9 @@ pub enum SkipReason {
     NoPrice { detail: String },
     /// The strategy's price is above the order's ceiling.
     AboveCeiling { price: Decimal256, ceiling: Decimal256 },
-    /// The order already holds the market's maximum of open bids.
-    OrderFull { max: u32 },
+    /// The order is not open, or holds the market's maximum of open bids and this provider's
+    /// price is not below its most expensive one (`highest`), which a new bid would evict.
+    OrderFull { max: u32, highest: Option<Decimal256> },
     /// The order expires before a bid could be included.
     Expiring { expires_at: u64 },
     /// The provider created the deployment itself.
@@ -80,7 +81,10 @@ impl fmt::Display for SkipReason {
             SkipReason::AboveCeiling { price, ceiling } => {
                 write!(f, "price {price} is above the order's ceiling {ceiling}")
             }
-            SkipReason::OrderFull { max } => write!(f, "the order already has the maximum of {max} open bids"),
+            SkipReason::OrderFull { max, highest: Some(h) } => {
+                write!(f, "the order holds the maximum of {max} open bids and our price is not below its highest, {h}")
+            }
+            SkipReason::OrderFull { .. } => write!(f, "the order is no longer open"),
             SkipReason::Expiring { expires_at } => write!(f, "the order expires at height {expires_at}"),
             SkipReason::OwnOrder => write!(f, "the provider's own deployment"),
             SkipReason::BidTimedOut { closed_at } => {

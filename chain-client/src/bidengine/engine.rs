@@ -628,8 +628,8 @@ impl BidEngine {
         if self.height.saturating_add(EXPIRY_MARGIN) >= o.expires_at {
             return Ok(Err(SkipReason::Expiring { expires_at: o.expires_at }));
         }
-        if o.state != OrderState::Open || o.open_bids >= self.params.max_bids_per_order {
-            return Ok(Err(SkipReason::OrderFull { max: self.params.max_bids_per_order }));
+        if o.state != OrderState::Open {
+            return Ok(Err(SkipReason::OrderFull { max: self.params.max_bids_per_order, highest: None }));
         }
         let required = &spec.requirements.attributes;
         let missing: Vec<String> = required
@@ -684,6 +684,13 @@ impl BidEngine {
         }
         if price > o.price.amount {
             return Ok(Err(SkipReason::AboveCeiling { price, ceiling: o.price.amount }));
+        }
+        if o.open_bids >= self.params.max_bids_per_order {
+            // A full order takes a bid strictly cheaper than its most expensive one (evicted).
+            let highest = self.most_expensive_open_bid(&o.id).await?;
+            if highest.is_none_or(|h| price >= h) {
+                return Ok(Err(SkipReason::OrderFull { max: self.params.max_bids_per_order, highest }));
+            }
         }
         Ok(Ok((price, placement)))
     }
@@ -755,6 +762,25 @@ impl BidEngine {
 
     async fn order(&self, id: &OrderId) -> Result<OrderResponse, EngineError> {
         Ok(self.market.market.query(&self.client, &market::QueryMsg::Order { id: id.clone() }).await?)
+    }
+
+    /// The price of the order's most expensive open bid (`None` when it has none).
+    async fn most_expensive_open_bid(&self, order: &OrderId) -> Result<Option<Decimal256>, EngineError> {
+        let bids = all_pages(
+            |b: &Bid| b.id.clone(),
+            |start_after| {
+                let q = market::QueryMsg::Bids {
+                    order: Some(order.clone()),
+                    provider: None,
+                    state: Some(BidState::Open),
+                    start_after,
+                    limit: Some(PAGE),
+                };
+                async move { Ok(self.market.market.query::<BidsResponse>(&self.client, &q).await?.bids) }
+            },
+        )
+        .await?;
+        Ok(bids.into_iter().map(|b| b.price.amount).max())
     }
 
     async fn my_open_bids(&self) -> Result<Vec<Bid>, EngineError> {

@@ -181,12 +181,48 @@ pub enum DeploymentCmd {
         #[arg(long)]
         auto_match: bool,
     },
-    /// Update a deployment's manifest hash from an edited SDL (same groups)
-    #[command(after_help = "Example: leasehold deployment update examples/gpu-inference.yaml --dseq 42 --from alice")]
+    /// Update a deployment: its manifest hash from an edited SDL (same groups) and/or auto-matching
+    #[command(
+        after_help = "Example: leasehold deployment update examples/gpu-inference.yaml --dseq 42 --from alice\nExample: leasehold deployment update --dseq 42 --auto-match off --from alice"
+    )]
     Update {
-        file: PathBuf,
+        /// The edited SDL whose manifest hash replaces the stored one
+        file: Option<PathBuf>,
         #[arg(long)]
         dseq: u64,
+        /// Let anyone match the cheapest bid after the bidding window (on) or not (off)
+        #[arg(long, value_enum)]
+        auto_match: Option<OnOff>,
+    },
+    /// Keep a provider out of a deployment: its open bids there are closed and refunded and it
+    /// cannot bid again until readmitted (closing a provider's lease does this automatically)
+    #[command(
+        after_help = "Example: leasehold deployment exclude lease10m98lmw8taxwaqfucpxwkdedwtqgunppg3fa5a --dseq 42 --from alice"
+    )]
+    Exclude {
+        /// The provider's address
+        provider: String,
+        #[arg(long)]
+        dseq: u64,
+    },
+    /// Let an excluded provider bid on a deployment again
+    #[command(
+        after_help = "Example: leasehold deployment readmit lease10m98lmw8taxwaqfucpxwkdedwtqgunppg3fa5a --dseq 42 --from alice"
+    )]
+    Readmit {
+        /// The provider's address
+        provider: String,
+        #[arg(long)]
+        dseq: u64,
+    },
+    /// List the providers excluded from a deployment
+    #[command(after_help = "Example: leasehold deployment excluded --dseq 42 --from alice")]
+    Excluded {
+        #[arg(long)]
+        dseq: u64,
+        /// Deployment owner [default: --from]
+        #[arg(long)]
+        owner: Option<String>,
     },
     /// Close a deployment (its leases end, the rest of the deposit is refunded)
     #[command(after_help = "Example: leasehold deployment close --dseq 42 --from alice")]
@@ -241,6 +277,19 @@ pub enum GroupCmd {
     Close(GroupRef),
 }
 
+/// A switch given as `on` or `off`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OnOff {
+    On,
+    Off,
+}
+
+impl OnOff {
+    pub fn is_on(self) -> bool {
+        self == OnOff::On
+    }
+}
+
 #[derive(Subcommand, Debug)]
 pub enum BidsCmd {
     /// Bids on a deployment's orders (yours by default), cheapest first
@@ -254,6 +303,12 @@ pub enum BidsCmd {
         #[arg(long)]
         provider: Option<String>,
     },
+    /// Refuse an open bid on one of your orders (OWNER/DSEQ/GSEQ/OSEQ/PROVIDER): it is lost, its
+    /// collateral refunded, and that provider cannot bid on the order again
+    #[command(
+        after_help = "Example: leasehold bids reject lease1xuevmc8crswsqhaq8ajprcyj56g7grexlszut7/42/1/1/lease10m98lmw8taxwaqfucpxwkdedwtqgunppg3fa5a --from alice"
+    )]
+    Reject { bid: String },
 }
 
 #[derive(Subcommand, Debug)]

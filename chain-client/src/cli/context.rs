@@ -161,6 +161,14 @@ impl Ctx {
         Ok(self.keyring()?.show(&name).map_err(|e| CliError::usage(e.to_string()))?.address)
     }
 
+    /// An address given on the command line, checked (prefix and checksum) before anything is
+    /// sent: a usage error (exit 2) naming `what` otherwise.
+    pub fn address_arg(&self, address: &str, what: &str) -> Result<String, CliError> {
+        leasehold_keys::decode_address(PREFIX, address)
+            .map(|_| address.to_string())
+            .map_err(|e| CliError::usage(format!("{what}: {address:?} is not a valid {PREFIX} address: {e}")))
+    }
+
     /// `owner`, or the `--from` key's address when absent (queries default to your own things).
     pub fn owner_or_from(&self, owner: Option<String>) -> Result<String, CliError> {
         match owner {

@@ -293,9 +293,19 @@ pub enum MarketEvent {
     DeploymentUpdated {
         id: DeploymentId,
         hash: String,
+        auto_match: bool,
     },
     DeploymentClosed {
         id: DeploymentId,
+    },
+    ProviderExcluded {
+        id: DeploymentId,
+        provider: String,
+        reason: String,
+    },
+    ProviderReadmitted {
+        id: DeploymentId,
+        provider: String,
     },
     GroupPaused {
         id: GroupId,
@@ -371,6 +381,8 @@ pub enum MarketEvent {
         rate: Decimal256,
         denom: String,
         account_rate: Decimal256,
+        /// Absent from events of escrow versions before the take rate was fixed per payment.
+        take_rate: Option<cosmwasm_std::Decimal>,
     },
     PaymentClosed {
         account: String,
@@ -442,6 +454,17 @@ impl<'a> Attrs<'a> {
     {
         let v = self.str(k)?;
         v.parse().map_err(|e| self.err(format!("attribute `{k}` = {v:?}: {e}")))
+    }
+
+    /// An attribute that older contract versions did not emit.
+    fn opt_parse<T: FromStr>(&self, k: &str) -> Result<Option<T>, DecodeError>
+    where
+        T::Err: std::fmt::Display,
+    {
+        match self.ev.attr(k) {
+            None => Ok(None),
+            Some(_) => self.parse(k).map(Some),
+        }
     }
 
     fn bool(&self, k: &str) -> Result<bool, DecodeError> {
@@ -534,8 +557,16 @@ pub fn market_event(ev: &EventData, key: EventKey, contracts: &Contracts) -> Res
             auto_match: a.bool("auto_match")?,
             deposit: a.coin("deposit")?,
         },
-        (Source::Market, "deployment-updated") => E::DeploymentUpdated { id: a.deployment()?, hash: a.string("hash")? },
+        (Source::Market, "deployment-updated") => {
+            E::DeploymentUpdated { id: a.deployment()?, hash: a.string("hash")?, auto_match: a.bool("auto_match")? }
+        }
         (Source::Market, "deployment-closed") => E::DeploymentClosed { id: a.deployment()? },
+        (Source::Market, "provider-excluded") => {
+            E::ProviderExcluded { id: a.deployment()?, provider: a.string("provider")?, reason: a.string("reason")? }
+        }
+        (Source::Market, "provider-readmitted") => {
+            E::ProviderReadmitted { id: a.deployment()?, provider: a.string("provider")? }
+        }
         (Source::Market, "group-paused") => {
             E::GroupPaused { id: a.group()?, reason: a.string("reason")?, state: a.string("state")? }
         }
@@ -588,6 +619,7 @@ pub fn market_event(ev: &EventData, key: EventKey, contracts: &Contracts) -> Res
             rate: a.parse("rate")?,
             denom: a.string("denom")?,
             account_rate: a.parse("account_rate")?,
+            take_rate: a.opt_parse("take_rate")?,
         },
         (Source::Escrow, "escrow-payment-closed") => E::PaymentClosed {
             account: a.string("account")?,

@@ -174,13 +174,14 @@ pub struct PaymentRow {
     pub settled_at: u64,
     pub withdrawn: Uint256,
     pub take: Uint256,
+    /// The payment's own take rate (`None` for payments of older escrow versions).
+    pub take_rate: Option<cosmwasm_std::Decimal>,
     pub created_at: u64,
     pub closed_at: Option<u64>,
 }
 
 impl PaymentRow {
-    pub const COLUMNS: &'static str =
-        "account, payment, payee, state, rate, denom, accrued, settled_at, withdrawn, take, created_at, closed_at";
+    pub const COLUMNS: &'static str = "account, payment, payee, state, rate, denom, accrued, settled_at, withdrawn, take, created_at, closed_at, take_rate";
 
     pub fn from_row(r: &Row) -> Result<PaymentRow, StoreError> {
         Ok(PaymentRow {
@@ -196,6 +197,10 @@ impl PaymentRow {
             take: r.parse(9)?,
             created_at: r.u64(10)?,
             closed_at: r.opt_u64(11)?,
+            take_rate: r
+                .opt_text(12)?
+                .map(|t| t.parse().map_err(|e| StoreError::Column { column: 12, reason: format!("{e}") }))
+                .transpose()?,
         })
     }
 
@@ -206,8 +211,8 @@ impl PaymentRow {
 
     pub fn save(&self, sql: &mut dyn Sql) -> Result<(), StoreError> {
         sql.execute(
-            "INSERT INTO escrow_payments (account, payment, payee, state, rate, denom, accrued, settled_at, withdrawn, take, created_at, closed_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+            "INSERT INTO escrow_payments (account, payment, payee, state, rate, denom, accrued, settled_at, withdrawn, take, created_at, closed_at, take_rate) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
              ON CONFLICT (account, payment) DO UPDATE SET state = excluded.state, accrued = excluded.accrued, settled_at = excluded.settled_at, \
              withdrawn = excluded.withdrawn, take = excluded.take, closed_at = excluded.closed_at",
             &[
@@ -223,6 +228,7 @@ impl PaymentRow {
                 self.take.to_string().into(),
                 Value::u64(self.created_at)?,
                 Value::opt_u64(self.closed_at)?,
+                Value::opt_text(self.take_rate.map(|r| r.to_string())),
             ],
         )?;
         Ok(())

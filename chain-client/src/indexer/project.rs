@@ -320,15 +320,28 @@ impl<'a> Projector<'a> {
                     )?;
                 }
             }
-            E::DeploymentUpdated { id, hash } => self.update(
+            E::DeploymentUpdated { id, hash, auto_match } => self.update(
                 "deployment-updated",
-                "UPDATE deployments SET hash = $3 WHERE owner = $1 AND dseq = $2",
-                &[id.owner.into(), Value::u64(id.dseq)?, hash.into()],
+                "UPDATE deployments SET hash = $3, auto_match = $4 WHERE owner = $1 AND dseq = $2",
+                &[id.owner.into(), Value::u64(id.dseq)?, hash.into(), Value::bool(auto_match)],
             )?,
             E::DeploymentClosed { id } => self.update(
                 "deployment-closed",
                 "UPDATE deployments SET state = 'closed', closed_at = $3 WHERE owner = $1 AND dseq = $2",
                 &[id.owner.into(), Value::u64(id.dseq)?, hv],
+            )?,
+            E::ProviderExcluded { id, provider, reason } => {
+                self.exec(
+                    "INSERT INTO deployment_exclusions (owner, dseq, provider, reason, excluded_at) \
+                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (owner, dseq, provider) DO UPDATE \
+                     SET reason = excluded.reason, excluded_at = excluded.excluded_at",
+                    &[id.owner.into(), Value::u64(id.dseq)?, provider.into(), reason.into(), hv],
+                )?;
+            }
+            E::ProviderReadmitted { id, provider } => self.update(
+                "provider-readmitted",
+                "DELETE FROM deployment_exclusions WHERE owner = $1 AND dseq = $2 AND provider = $3",
+                &[id.owner.into(), Value::u64(id.dseq)?, provider.into()],
             )?,
             E::GroupPaused { id, state, .. } => self.update(
                 "group-paused",
@@ -490,7 +503,7 @@ impl<'a> Projector<'a> {
                 let denom = a.denom.clone();
                 self.ledger(key, &account, None, "deposit", &depositor, amount, Uint256::zero(), &denom)?;
             }
-            E::PaymentCreated { account, payment, payee, rate, denom, account_rate } => {
+            E::PaymentCreated { account, payment, payee, rate, denom, account_rate, take_rate } => {
                 let Some(mut a) = self.account(&account)? else { return Ok(()) };
                 a.settle(h);
                 a.rate = a.rate.saturating_add(rate);
@@ -510,6 +523,7 @@ impl<'a> Projector<'a> {
                     settled_at: a.settled_at,
                     withdrawn: Uint256::zero(),
                     take: Uint256::zero(),
+                    take_rate,
                     created_at: h,
                     closed_at: None,
                 };

@@ -37,7 +37,9 @@ fn bid_id(r: &Row) -> Result<BidId, StoreError> {
 /// Every deployment, by (owner, dseq).
 pub fn deployments(sql: &mut dyn Sql) -> Result<Vec<Deployment>, StoreError> {
     sql.query(
-        "SELECT owner, dseq, state, hash, denom, auto_match, group_count, created_at, closed_at FROM deployments ORDER BY owner, dseq",
+        "SELECT owner, dseq, state, hash, denom, auto_match, group_count, created_at, closed_at, \
+         (SELECT COUNT(*) FROM deployment_exclusions x WHERE x.owner = d.owner AND x.dseq = d.dseq) \
+         FROM deployments d ORDER BY owner, dseq",
         &[],
     )?
     .iter()
@@ -50,6 +52,7 @@ pub fn deployments(sql: &mut dyn Sql) -> Result<Vec<Deployment>, StoreError> {
             denom: r.text(4)?,
             auto_match: r.bool(5)?,
             groups: r.u32(6)?,
+            excluded: r.u32(9)?,
             created_at: r.u64(7)?,
             closed_at: r.opt_u64(8)?,
         })
@@ -236,6 +239,7 @@ pub fn escrow_payment(p: &PaymentRow) -> Result<escrow::Payment, StoreError> {
         settled_at: p.settled_at,
         withdrawn: p.withdrawn,
         take: p.take,
+        take_rate: p.take_rate,
     })
 }
 

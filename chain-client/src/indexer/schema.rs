@@ -257,8 +257,22 @@ CREATE INDEX escrow_ledger_account ON escrow_ledger (account, payment);
 CREATE INDEX escrow_ledger_address ON escrow_ledger (address, kind);
 "#;
 
+/// Version 2: providers a tenant excluded from its deployments (`provider-excluded` /
+/// `provider-readmitted`), and each payment's own take rate (`escrow-payment-created`).
+const V2: &str = r#"
+ALTER TABLE escrow_payments ADD COLUMN take_rate TEXT;
+CREATE TABLE deployment_exclusions (
+    owner TEXT NOT NULL,
+    dseq BIGINT NOT NULL,
+    provider TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    excluded_at BIGINT NOT NULL,
+    PRIMARY KEY (owner, dseq, provider)
+);
+"#;
+
 /// Every migration, in order; index + 1 is its version.
-pub const MIGRATIONS: [&str; 1] = [V1];
+pub const MIGRATIONS: [&str; 2] = [V1, V2];
 
 /// The schema version this build writes.
 pub fn latest_version() -> i64 {

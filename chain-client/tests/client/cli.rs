@@ -225,7 +225,9 @@ async fn tenant_provider_auditor_journey_through_the_cli() {
     times.record("deployment close", h0, closed_at, started);
     let total = PRICE * u128::from(closed_at - leased_at);
     let accrued2 = total - accrued1;
-    let (paid2, take2) = (accrued2 - take(accrued2), take(accrued2));
+    // The take is computed on cumulative earnings: floor(total x rate) - what was taken before.
+    let take2 = take(total) - take1;
+    let paid2 = accrued2 - take2;
     ledger.pay(&tenant, &fees, LEASE, f);
     ledger.pay(&escrow, &provider, USDC, paid2 + COLLATERAL);
     ledger.pay(&escrow, &pool, USDC, take2);
@@ -608,4 +610,84 @@ async fn output_into_a_closed_pipe_does_not_panic() {
         assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
         assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
     }
+}
+
+/// The tenant's controls against squatters and slot fillers, through the CLI against a dev node:
+/// `bids reject`, `deployment exclude` / `excluded` / `readmit`, `deployment update --auto-match`;
+/// bad input refused before anything is sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tenant_controls_through_the_cli() {
+    let chain = TestChain::start().await;
+    let cli = Cli::new(&chain.url);
+    for name in ["tenant", "provider-gpu", "provider-cpu"] {
+        cli.import_dev_key(name).await;
+    }
+    let (tenant, gpu, cpu) = (dev_address("tenant"), dev_address("provider-gpu"), dev_address("provider-cpu"));
+    for (name, host) in [("provider-gpu", "https://gpu.example.com"), ("provider-cpu", "https://cpu.example.com")] {
+        tx(&cli, &["provider", "register", "--host-uri", host, "--attr", "region=eu-west", "--from", name]).await;
+    }
+    let (v, _, _) = tx(
+        &cli,
+        &["deployment", "create", &example("web-service.yaml"), "--deposit", "5000000ulease", "--from", "tenant"],
+    )
+    .await;
+    let dseq = str_of(&v, "dseq").to_string();
+    let order = format!("{tenant}/{dseq}/1/1");
+    for name in ["provider-gpu", "provider-cpu"] {
+        tx(&cli, &["bid", "create", &order, "--price", "150ulease", "--from", name]).await;
+    }
+    let bid_state = |bids: &Value, provider: &str| -> String {
+        let list: Vec<Bid> = serde_json::from_value(bids.clone()).expect("bids JSON");
+        let b = list.iter().find(|b| b.id.provider == provider && b.id.gseq == 1).expect("the provider's bid");
+        serde_json::to_value(b.state).expect("state").as_str().expect("state name").to_string()
+    };
+
+    // Reject one bid: lost, its collateral back with the provider.
+    let before = cli.balances(&gpu).await;
+    tx(&cli, &["bids", "reject", &format!("{order}/{gpu}"), "--from", "tenant"]).await;
+    let (bids, _) = cli.json(&["bids", "list", "--dseq", &dseq, "--from", "tenant"]).await;
+    assert_eq!(bid_state(&bids, &gpu), "lost");
+    assert_eq!(cli.balances(&gpu).await["ulease"], before["ulease"] + 500_000, "collateral refunded");
+
+    // Exclude the other provider: its bid is closed, it shows in the list, readmission lifts it.
+    tx(&cli, &["deployment", "exclude", &cpu, "--dseq", &dseq, "--from", "tenant"]).await;
+    let (bids, _) = cli.json(&["bids", "list", "--dseq", &dseq, "--from", "tenant"]).await;
+    assert_eq!(bid_state(&bids, &cpu), "lost");
+    let (excluded, _) = cli.json(&["deployment", "excluded", "--dseq", &dseq, "--from", "tenant"]).await;
+    assert_eq!(excluded, serde_json::json!([cpu]));
+    tx(&cli, &["deployment", "readmit", &cpu, "--dseq", &dseq, "--from", "tenant"]).await;
+    let (excluded, _) = cli.json(&["deployment", "excluded", "--dseq", &dseq, "--from", "tenant"]).await;
+    assert_eq!(excluded, serde_json::json!([]));
+    // Excluded before it bids on a second deployment: its bid is refused until readmitted.
+    let (v, _, _) = tx(
+        &cli,
+        &["deployment", "create", &example("web-service.yaml"), "--deposit", "5000000ulease", "--from", "tenant"],
+    )
+    .await;
+    let dseq2 = str_of(&v, "dseq").to_string();
+    let order2 = format!("{tenant}/{dseq2}/1/1");
+    tx(&cli, &["deployment", "exclude", &cpu, "--dseq", &dseq2, "--from", "tenant"]).await;
+    let refused = cli.run(&["bid", "create", &order2, "--price", "10ulease", "--from", "provider-cpu"]).await;
+    refused.assert_error(3, "is excluded from deployment");
+    tx(&cli, &["deployment", "readmit", &cpu, "--dseq", &dseq2, "--from", "tenant"]).await;
+    tx(&cli, &["bid", "create", &order2, "--price", "10ulease", "--from", "provider-cpu"]).await;
+
+    // Auto-match on, then off again.
+    tx(&cli, &["deployment", "update", "--dseq", &dseq, "--auto-match", "on", "--from", "tenant"]).await;
+    let (d, _) = cli.json(&["deployment", "get", "--dseq", &dseq, "--from", "tenant"]).await;
+    assert_eq!(d["deployment"]["auto_match"], true);
+    tx(&cli, &["deployment", "update", "--dseq", &dseq, "--auto-match", "off", "--from", "tenant"]).await;
+    let (d, _) = cli.json(&["deployment", "get", "--dseq", &dseq, "--from", "tenant"]).await;
+    assert_eq!(d["deployment"]["auto_match"], false);
+
+    // Bad input: caught before anything is sent (exit 2).
+    cli.run(&["deployment", "update", "--dseq", &dseq, "--from", "tenant"]).await.assert_error(2, "nothing to update");
+    cli.run(&["deployment", "exclude", "lease1notanaddress", "--dseq", &dseq, "--from", "tenant"])
+        .await
+        .assert_error(2, "is not a valid lease address");
+    cli.run(&["deployment", "exclude", &tenant.replace("lease1", "cosmos1"), "--dseq", &dseq, "--from", "tenant"])
+        .await
+        .assert_error(2, "provider:");
+    cli.run(&["bids", "reject", "not-a-bid", "--from", "tenant"]).await.assert_error(2, "bid");
+    chain.stop().await;
 }

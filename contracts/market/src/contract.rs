@@ -80,6 +80,7 @@ pub fn execute(deps: DepsMut, env: Env, info: MessageInfo, msg: ExecuteMsg) -> R
         ExecuteMsg::MatchOrder { order } => bidding::match_order(deps, env, info, order),
         ExecuteMsg::CloseExpiredOrder { order } => bidding::close_expired_order(deps, env, info, order),
         ExecuteMsg::EscrowHook(hook) => hooks::escrow_hook(deps, env, info, hook),
+        ExecuteMsg::RefundBids { order } => bidding::refund_bids(deps, env, info, order),
         ExecuteMsg::UpdateParams { params: p } => params::update(deps, info, p),
         ExecuteMsg::ProposeAdmin { admin } => params::propose_admin(deps, info, admin),
         ExecuteMsg::AcceptAdmin {} => params::accept_admin(deps, info),

@@ -63,6 +63,9 @@ pub enum ContractError {
     #[error("order {id} is {state}, not open")]
     OrderNotOpen { id: String, state: String },
 
+    #[error("order {id} is {state}, not closed")]
+    OrderNotClosed { id: String, state: String },
+
     #[error("order {id} expired at height {expired_at}")]
     OrderExpired { id: String, expired_at: u64 },
 

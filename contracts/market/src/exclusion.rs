@@ -4,7 +4,7 @@
 //! deployment; its open bids there are closed when it is excluded. At most
 //! [`MAX_EXCLUDED_PROVIDERS`] per deployment.
 
-use cosmwasm_std::{Addr, Empty, Storage};
+use cosmwasm_std::{Empty, Storage};
 use leasehold_types::ids::DeploymentId;
 use leasehold_types::market::{BidState, Deployment, MAX_EXCLUDED_PROVIDERS, OrderState};
 
@@ -27,7 +27,6 @@ pub fn is_full(deployment: &Deployment) -> bool {
 /// orders (refunded). `reason` is `tenant` or `lease_closed`.
 pub fn exclude(
     store: &mut dyn Storage,
-    escrow: &Addr,
     deployment: &mut Deployment,
     provider: &str,
     reason: &str,
@@ -61,7 +60,7 @@ pub fn exclude(
         }
         order.open_bids = order.open_bids.saturating_sub(1);
         orders().save(store, order.id.storage_key(), &order)?;
-        end_open_bid(store, escrow, bid, BidState::Lost, "excluded", height, fx)?;
+        end_open_bid(store, bid, BidState::Lost, "excluded", height, fx)?;
     }
     fx.event(events::exclusion("provider-excluded", &id, provider, reason));
     Ok(())

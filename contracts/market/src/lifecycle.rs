@@ -3,7 +3,7 @@
 //! the escrow messages it implies and the events it emits into [`Effects`].
 
 use cosmwasm_std::{Addr, CosmosMsg, Event, Order as IterOrder, Response, StdResult, Storage};
-use leasehold_types::escrow::AccountId;
+use leasehold_types::escrow::{AccountId, MAX_CLOSE_BATCH};
 use leasehold_types::ids::BidId;
 use leasehold_types::market::{
     Bid, BidState, Group, GroupState, Lease, LeaseCloseReason, LeaseState, MarketParams, Order, OrderState,
@@ -12,7 +12,7 @@ use leasehold_types::market::{
 use crate::error::ContractError;
 use crate::escrow_msgs;
 use crate::events;
-use crate::state::{GROUPS, add_active_lease, bid_state_code, bids, leases, orders};
+use crate::state::{ESCROW, GROUPS, add_active_lease, bid_state_code, bids, leases, orders};
 use leasehold_types::dec_coin_string;
 
 /// Messages and events produced by a transition, turned into the `Response` at the end.
@@ -20,9 +20,21 @@ use leasehold_types::dec_coin_string;
 pub struct Effects {
     pub msgs: Vec<CosmosMsg>,
     pub events: Vec<Event>,
+    /// Bid collateral accounts to close (refund), sent to the escrow in batches at the end.
+    pub refunds: Vec<AccountId>,
+    /// When set (the market's own address), closing an open order hands its open bids to a
+    /// `RefundBids` call of the market to itself instead of ending them here: each call then has
+    /// its own response, so a deployment of many full orders still closes within the VM's
+    /// response-size limit.
+    pub defer_bid_refunds: Option<Addr>,
 }
 
 impl Effects {
+    /// Effects whose order closes defer their bid refunds to `market` (see `defer_bid_refunds`).
+    pub fn deferring_bid_refunds(market: Addr) -> Self {
+        Self { defer_bid_refunds: Some(market), ..Self::default() }
+    }
+
     pub fn event(&mut self, e: Event) {
         self.events.push(e);
     }
@@ -31,8 +43,25 @@ impl Effects {
         self.msgs.push(m);
     }
 
-    pub fn into_response(self, action: &str) -> Response {
-        Response::new().add_attribute("action", action).add_messages(self.msgs).add_events(self.events)
+    /// Queues the refund of a bid's collateral account.
+    pub fn refund(&mut self, bid: &BidId) {
+        self.refunds.push(AccountId::bid(bid));
+    }
+
+    /// The response: the queued messages, then the refunds in as few escrow calls as the batch
+    /// limit allows (the accounts are independent of everything else queued), then the events.
+    pub fn into_response(self, store: &dyn Storage, action: &str) -> Result<Response, ContractError> {
+        let mut msgs = self.msgs;
+        let mut refunds = self.refunds;
+        if !refunds.is_empty() {
+            let escrow = ESCROW.load(store)?;
+            while !refunds.is_empty() {
+                let rest = refunds.split_off(refunds.len().min(MAX_CLOSE_BATCH));
+                msgs.push(escrow_msgs::close_accounts(&escrow, refunds)?);
+                refunds = rest;
+            }
+        }
+        Ok(Response::new().add_attribute("action", action).add_messages(msgs).add_events(self.events))
     }
 }
 
@@ -129,7 +158,6 @@ pub fn order_bids(store: &dyn Storage, order: &Order, state: BidState) -> StdRes
 /// Ends an open bid as `state` (`Lost` or `Closed`) and refunds its collateral.
 pub fn end_open_bid(
     store: &mut dyn Storage,
-    escrow: &Addr,
     mut bid: Bid,
     state: BidState,
     reason: &str,
@@ -139,7 +167,7 @@ pub fn end_open_bid(
     bid.state = state;
     bid.closed_at = Some(height);
     bids().save(store, bid.id.storage_key(), &bid)?;
-    fx.msg(escrow_msgs::close_account(escrow, AccountId::bid(&bid.id))?);
+    fx.refund(&bid.id);
     let ty = if state == BidState::Lost { "bid-lost" } else { "bid-closed" };
     fx.event(events::bid(ty, &bid.id).add_attribute("reason", reason));
     Ok(())
@@ -192,7 +220,7 @@ pub fn end_lease(
     if stop_payment {
         fx.msg(escrow_msgs::close_payment(escrow, id)?);
     }
-    fx.msg(escrow_msgs::close_account(escrow, AccountId::bid(id))?);
+    fx.refund(id);
     fx.event(events::lease_closed(id, reason).add_attribute("closed_at", height.to_string()));
     fx.event(events::bid("bid-closed", id).add_attribute("reason", "lease_closed"));
     Ok(())
@@ -212,8 +240,9 @@ pub fn close_order(
     match order.state {
         OrderState::Closed => return Ok(()),
         OrderState::Open => {
-            for bid in order_bids(store, &order, BidState::Open)? {
-                end_open_bid(store, escrow, bid, BidState::Closed, "order_closed", height, fx)?;
+            match fx.defer_bid_refunds.clone() {
+                Some(market) if order.open_bids > 0 => fx.msg(escrow_msgs::refund_bids(&market, &order.id)?),
+                _ => end_order_bids(store, &order, height, fx)?,
             }
             order.open_bids = 0;
         }
@@ -230,6 +259,19 @@ pub fn close_order(
     Ok(())
 }
 
+/// Closes and refunds every open bid of `order` (at most `max_bids_per_order`).
+pub fn end_order_bids(
+    store: &mut dyn Storage,
+    order: &Order,
+    height: u64,
+    fx: &mut Effects,
+) -> Result<(), ContractError> {
+    for bid in order_bids(store, order, BidState::Open)? {
+        end_open_bid(store, bid, BidState::Closed, "order_closed", height, fx)?;
+    }
+    Ok(())
+}
+
 /// Turns `winner` into the lease of `order`: order and bid become active, every other open bid
 /// is lost and refunded, and escrow starts paying the provider.
 pub fn create_lease(
@@ -243,7 +285,7 @@ pub fn create_lease(
 ) -> Result<Lease, ContractError> {
     for bid in order_bids(store, &order, BidState::Open)? {
         if bid.id != winner.id {
-            end_open_bid(store, escrow, bid, BidState::Lost, "outbid", height, fx)?;
+            end_open_bid(store, bid, BidState::Lost, "outbid", height, fx)?;
         }
     }
     winner.state = BidState::Active;

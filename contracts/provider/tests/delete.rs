@@ -162,9 +162,10 @@ fn delete_is_refused_with_active_leases_then_accepted_at_zero_and_re_registratio
     let err = suite.provider("p").unwrap_err();
     assert_contract_error(err, ContractError::NotRegistered { owner: suite.addr("p") });
     assert_eq!(suite.with_attribute("region", "eu"), vec![suite.addr("q")]);
-    // the auditor's record is the auditor's: it survives the deletion
-    assert_eq!(suite.audit("p", "auditor"), signed);
-    // ... but signing for a deleted provider is refused
+    // the audit was for that registration: it stops counting with the deletion
+    // (regression: audits used to survive a delete into a later re-registration)
+    assert!(suite.audit("p", "auditor").is_empty());
+    // ... and signing for a deleted provider is refused
     let err = suite.exec("auditor", &sign).unwrap_err();
     assert_contract_error(err, ContractError::NotRegistered { owner: suite.addr("p") });
     // deleting twice is refused
@@ -182,6 +183,10 @@ fn delete_is_refused_with_active_leases_then_accepted_at_zero_and_re_registratio
     assert_eq!(p.attributes, vec![Attribute::new("tier", "1")]);
     assert_eq!(suite.with_attribute("tier", "1"), vec![suite.addr("p")]);
     assert_eq!(suite.with_attribute("region", "eu"), vec![suite.addr("q")]);
+    // the old audit does not come back; a new signature counts for the new registration
+    assert!(suite.audit("p", "auditor").is_empty());
+    suite.exec("auditor", &sign).unwrap();
+    assert_eq!(suite.audit("p", "auditor"), signed);
 }
 
 #[test]

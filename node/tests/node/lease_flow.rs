@@ -132,7 +132,9 @@ fn a_lease_pays_the_provider_and_the_pool_to_the_micro_unit() {
     let total = RATE * u128::from(closed_at - started);
     assert_eq!(total, RATE * 31);
     let accrued2 = total - accrued1;
-    let (paid2, take2) = (accrued2 - take(accrued2), take(accrued2));
+    // The take is computed on cumulative earnings: floor(total x rate) - what was taken before.
+    let take2 = take(total) - take1;
+    let paid2 = accrued2 - take2;
 
     assert_eq!(node.balance(&tenant.address, DENOM), START - tenant_fees - total);
     assert_eq!(node.balance(&gpu.address, DENOM), START - provider_fees + paid1 + paid2);

@@ -10,10 +10,12 @@ use crate::validation::ValidationError;
 
 /// Length of a manifest hash (SHA-256).
 pub const HASH_LEN: usize = 32;
-/// Upper bound of `max_bids_per_order`. Akash allows up to 500; here the worst-case
-/// `CloseDeployment` (every group's order full of bids, each refunded) must fit the node's per-tx
-/// gas limit with a 2x margin (measured in `packages/wasm-host/tests/vm/attacks.rs`).
-pub const MAX_BIDS_PER_ORDER_LIMIT: u32 = 50;
+/// Upper bound of `max_bids_per_order` (Akash's default is 20 and its bound 500). Here the
+/// worst-case `CloseDeployment` — 20 groups, every order full, each bid refunded — must fit the
+/// node's per-tx gas limit with a 2x margin: about 104,000 gas per refund, so 20 x 20 refunds
+/// take ~42M of the 100M limit (measured in `packages/wasm-host/tests/vm/attacks.rs`; 50 per order
+/// took 104M).
+pub const MAX_BIDS_PER_ORDER_LIMIT: u32 = 20;
 /// Most providers a deployment excludes (explicitly or after the tenant closed their lease).
 pub const MAX_EXCLUDED_PROVIDERS: u32 = 64;
 
@@ -285,6 +287,10 @@ pub enum ExecuteMsg {
     CloseExpiredOrder { order: OrderId },
     /// Escrow contract only.
     EscrowHook(EscrowHookMsg),
+    /// The market itself only (sent by `CloseDeployment`, one per order with open bids): closes
+    /// and refunds the open bids of a closed order, so that closing a deployment of many full
+    /// orders stays within the VM's response-size limit.
+    RefundBids { order: OrderId },
     /// Admin only.
     UpdateParams { params: MarketParams },
     /// Admin only: proposes `admin` as the next admin (replacing any earlier proposal). Nothing

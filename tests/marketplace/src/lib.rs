@@ -75,6 +75,8 @@ pub fn default_escrow_params(community_pool: &str) -> EscrowParams {
     EscrowParams {
         take_rates: vec![TakeRate { denom: DENOM.into(), rate: Decimal::percent(2) }],
         default_take_rate: Decimal::percent(10),
+        deposit_minimums: vec![escrow::DepositMinimum { denom: USD.into(), amount: Uint256::from(10_000u128) }],
+        default_deposit_minimum: Uint256::from(1_000u128),
         community_pool: community_pool.to_string(),
     }
 }

@@ -31,7 +31,8 @@ const ROLES: [Role; 6] =
 /// - deployment 2 (tenant, auto-match, no bidding window): an open order with `provider`'s bid;
 /// - deployment 3 (tenant): an expired order;
 /// - `auditor` signed `provider`'s region;
-/// - the tenant excluded `stranger` from deployment 1; the admin proposed `stranger` as admin.
+/// - the tenant excluded `stranger` from deployment 1; the admin proposed `stranger` as admin of
+///   the market and of the escrow.
 struct World {
     s: Suite,
     tenant: cosmwasm_std::Addr,
@@ -74,6 +75,7 @@ impl World {
         s.exec_market(&tenant, &exclude, &[]).unwrap();
         let admin = s.admin.clone();
         s.exec_market(&admin, &ExecuteMsg::ProposeAdmin { admin: stranger.to_string() }, &[]).unwrap();
+        s.exec_escrow(&admin, &escrow::ExecuteMsg::ProposeAdmin { admin: stranger.to_string() }, &[]).unwrap();
         Self { s, tenant, provider, other, auditor, stranger }
     }
 
@@ -211,6 +213,16 @@ fn cells() -> Vec<Cell> {
             &[Tenant, Provider, OtherProvider, Auditor, Admin, Stranger],
         ),
         (
+            "market.refund_bids",
+            |w, _| {
+                Target::Market(
+                    ExecuteMsg::RefundBids { order: DeploymentId::new(w.tenant.as_str(), 3).group(1).order(1) },
+                    vec![],
+                )
+            },
+            &[],
+        ),
+        (
             "market.escrow_hook",
             |w, _| {
                 let account = AccountId::deployment(&DeploymentId::new(w.tenant.as_str(), 1));
@@ -245,7 +257,7 @@ fn cells() -> Vec<Cell> {
             "escrow.deposit",
             |w, _| {
                 let id = AccountId::deployment(&DeploymentId::new(w.tenant.as_str(), 1));
-                Target::Escrow(escrow::ExecuteMsg::Deposit { id }, vec![coin(10, DENOM)])
+                Target::Escrow(escrow::ExecuteMsg::Deposit { id }, vec![coin(1_000, DENOM)])
             },
             &[Tenant, Provider, OtherProvider, Auditor, Admin, Stranger],
         ),
@@ -282,6 +294,20 @@ fn cells() -> Vec<Cell> {
             &[],
         ),
         (
+            "escrow.close_accounts",
+            |w, _| {
+                let ids = vec![AccountId::bid(&w.open_bid())];
+                Target::Escrow(escrow::ExecuteMsg::CloseAccounts { ids }, vec![])
+            },
+            &[],
+        ),
+        (
+            "escrow.propose_admin",
+            |w, _| Target::Escrow(escrow::ExecuteMsg::ProposeAdmin { admin: w.auditor.to_string() }, vec![]),
+            &[Admin],
+        ),
+        ("escrow.accept_admin", |_, _| Target::Escrow(escrow::ExecuteMsg::AcceptAdmin {}, vec![]), &[Stranger]),
+        (
             "escrow.withdraw",
             |w, _| Target::Escrow(escrow::ExecuteMsg::Withdraw { id: PaymentId::for_lease(&w.lease()) }, vec![]),
             &[Provider],
@@ -302,6 +328,8 @@ fn cells() -> Vec<Cell> {
                 let params = EscrowParams {
                     take_rates: vec![],
                     default_take_rate: Decimal::percent(1),
+                    deposit_minimums: vec![],
+                    default_deposit_minimum: cosmwasm_std::Uint256::one(),
                     community_pool: w.s.pool.to_string(),
                 };
                 Target::Escrow(escrow::ExecuteMsg::UpdateParams { params }, vec![])
@@ -367,6 +395,6 @@ fn every_message_against_every_role() {
             }
         }
     }
-    assert_eq!(cells.len(), 32, "one row per execute message");
+    assert_eq!(cells.len(), 36, "one row per execute message");
     assert!(failures.is_empty(), "access matrix violations:\n{}", failures.join("\n"));
 }

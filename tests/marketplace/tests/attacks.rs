@@ -9,7 +9,7 @@
 use cosmwasm_std::{Addr, coin};
 use cw_multi_test::Executor;
 use leasehold_marketplace_tests::fixtures::{collateral, cpu_group, cpu_provider_attrs};
-use leasehold_marketplace_tests::{DENOM, Suite, attr, default_params, event, price};
+use leasehold_marketplace_tests::{DENOM, Suite, attr, default_params, event, events, price};
 use leasehold_types::Attribute;
 use leasehold_types::escrow::{self, AccountId, AccountState};
 use leasehold_types::ids::{DeploymentId, OrderId};
@@ -29,6 +29,74 @@ fn auto_match_world(s: &mut Suite) -> (Addr, OrderId) {
 
 fn match_order(s: &mut Suite, who: &Addr, order: &OrderId) -> cosmwasm_std::StdResult<cw_multi_test::AppResponse> {
     s.exec_market(who, &ExecuteMsg::MatchOrder { order: order.clone() }, &[])
+}
+
+/// **Escrow depositor lock-out** (was high).
+///
+/// Attackers: two outsiders. Before: they alternated 1-unit deposits into a tenant's deployment
+/// escrow; 32 entries later every other depositor, the owner included, was refused ("already has
+/// 32 depositor entries") for good — the tenant's leases ran dry and closed, and the account could
+/// never be topped up again. Cost to them: 32 micro-units and 32 txs' gas.
+/// Rules now: the owner's deposits are always accepted; repeat deposits merge into the
+/// depositor's entry; third-party deposits have a minimum (escrow param; 1,000 units here) and at
+/// most 16 third-party entries exist, none of which can block the owner; fully spent entries are
+/// pruned. Refunds stay first-in-first-out and exact.
+#[test]
+fn outsiders_cannot_lock_the_owner_out_of_its_escrow() {
+    let mut s = Suite::new();
+    let tenant = s.account("tenant", START);
+    let p = s.provider("p", cpu_provider_attrs("us"));
+    s.create_deployment(&tenant, 1, vec![cpu_group("web", 100, 1)], coin(1_000_000, DENOM), false).unwrap();
+    let d = DeploymentId::new(tenant.as_str(), 1);
+    let account = AccountId::deployment(&d);
+    let lease = d.group(1).order(1).bid(p.as_str());
+    s.bid(&p, &lease.order(), price(100, DENOM), collateral()).unwrap();
+    s.create_lease(&tenant, &lease).unwrap();
+
+    // The old attack: 1-unit deposits are now below the third-party minimum.
+    let (a, b) = (s.account("outsider-a", START), s.account("outsider-b", START));
+    let err = s.deposit(&a, &d, coin(1, DENOM)).unwrap_err();
+    assert!(err.to_string().contains("below"), "{err}");
+    // Paying the minimum, alternating: they merge into two entries; the cap on distinct third
+    // parties is reached by 16 more outsiders, and the 17th is refused...
+    for i in 0..35 {
+        let who = if i % 2 == 0 { &a } else { &b };
+        s.deposit(who, &d, coin(1_000, DENOM)).unwrap();
+    }
+    let crowd: Vec<Addr> = (0..14).map(|i| s.account(&format!("crowd{i}"), START)).collect();
+    for c in &crowd {
+        s.deposit(c, &d, coin(1_000, DENOM)).unwrap();
+    }
+    let late = s.account("late-outsider", START);
+    let err = s.deposit(&late, &d, coin(1_000, DENOM)).unwrap_err();
+    assert!(err.to_string().contains("third-party depositor"), "{err}");
+    let depositors = s.escrow_account(&account).depositors;
+    assert_eq!(depositors.len(), 17, "owner + 16 third parties");
+    // ...but the owner's top-up always goes through, whatever the outsiders did.
+    let owner_before = s.balance(&tenant, DENOM);
+    let res = s.deposit(&tenant, &d, coin(1, DENOM)).unwrap();
+    assert_eq!(attr(&event(&res, "escrow-deposited").unwrap(), "third_party"), Some("false"));
+    s.deposit(&tenant, &d, coin(5_000_000, DENOM)).unwrap();
+    assert_eq!(s.escrow_account(&account).depositors.len(), 17, "the owner's deposits merge into its entry");
+
+    // Closing refunds everyone exactly what the FIFO rule leaves them, to the unit.
+    s.advance(10);
+    let outsiders: Vec<Addr> = [a.clone(), b.clone()].into_iter().chain(crowd.iter().cloned()).collect();
+    let before: Vec<u128> = outsiders.iter().map(|o| s.balance(o, DENOM)).collect();
+    s.exec_market(&tenant, &ExecuteMsg::CloseDeployment { dseq: 1 }, &[]).unwrap();
+    let spent = 100 * 10;
+    assert_eq!(s.balance(&tenant, DENOM), owner_before + 1_000_000 - spent, "the owner paid only the lease");
+    for (o, was) in outsiders.iter().zip(before) {
+        let deposited = if *o == a {
+            18_000
+        } else if *o == b {
+            17_000
+        } else {
+            1_000
+        };
+        assert_eq!(s.balance(o, DENOM), was + deposited, "outsider {o} refunded in full");
+    }
+    assert_eq!(s.escrow_account(&account).account.state, AccountState::Closed);
 }
 
 /// **Squatting an auto-matched order** (was medium).
@@ -476,4 +544,173 @@ fn closed_objects_stay_closed_and_migrations_need_the_admin() {
     let admin = s.admin.clone();
     s.app.migrate_contract(admin, s.market.clone(), &market::MigrateMsg {}, s.market_code).unwrap();
     assert_eq!(s.deployment(&d).deployment.state, market::DeploymentState::Closed, "state kept");
+}
+
+/// Also checked, numeric extremes: a deposit beyond what `Decimal256` represents is refused with
+/// a typed error and changes nothing; a price of 10^-18 per block over 10^9 blocks (190 years of 6 s blocks) and the
+/// largest price at the largest replica count both settle exactly, conserving every unit.
+#[test]
+fn numeric_extremes_are_exact_or_refused() {
+    let mut s = Suite::new();
+    let whale = s.addr("whale");
+    let huge = cosmwasm_std::Uint256::from(10u128).pow(70);
+    s.mint(&whale, cosmwasm_std::Coin { denom: DENOM.into(), amount: huge });
+    let tenant = s.addr("tenant");
+    s.mint(&tenant, coin(10u128.pow(18), DENOM));
+    let p = s.provider("p", cpu_provider_attrs("us"));
+    let before = s.balance(&s.escrow.clone(), DENOM);
+    let too_much = cosmwasm_std::Coin { denom: DENOM.into(), amount: cosmwasm_std::Uint256::from(10u128).pow(60) };
+    let err = s
+        .exec_market(
+            &whale,
+            &ExecuteMsg::CreateDeployment {
+                dseq: 1,
+                hash: leasehold_marketplace_tests::manifest_hash(1),
+                groups: vec![cpu_group("web", 100, 1)],
+                auto_match: false,
+            },
+            &[too_much],
+        )
+        .unwrap_err();
+    assert!(err.to_string().contains("overflow"), "{err}");
+    assert_eq!(s.balance(&s.escrow.clone(), DENOM), before, "nothing moved");
+    assert!(
+        s.try_query_market::<market::DeploymentResponse>(&QueryMsg::Deployment {
+            id: DeploymentId::new(whale.as_str(), 1)
+        })
+        .is_err()
+    );
+
+    // 10^-18 per block for 10^9 blocks: 10^-9 units accrued, paid as 0, refunded in full.
+    let mut tiny = cpu_group("web", 1, 1);
+    tiny.resources[0].price = leasehold_marketplace_tests::dec_price("0.000000000000000001", DENOM);
+    let deposit = 1_000_000u128;
+    let start = s.balance(&tenant, DENOM);
+    s.create_deployment(&tenant, 2, vec![tiny], coin(deposit, DENOM), false).unwrap();
+    let lease = DeploymentId::new(tenant.as_str(), 2).group(1).order(1).bid(p.as_str());
+    s.bid(&p, &lease.order(), leasehold_marketplace_tests::dec_price("0.000000000000000001", DENOM), collateral())
+        .unwrap();
+    s.create_lease(&tenant, &lease).unwrap();
+    s.advance(1_000_000_000);
+    s.withdraw(&p, &lease).unwrap();
+    assert_eq!(s.payment(&lease).accrued.to_string(), "0.000000001");
+    s.exec_market(&tenant, &ExecuteMsg::CloseDeployment { dseq: 2 }, &[]).unwrap();
+    assert_eq!(s.balance(&tenant, DENOM), start, "a fraction of a unit is never charged");
+
+    // The largest unit price at the largest count: the ceiling and a month of payments are exact.
+    let mut big = cpu_group("web", leasehold_types::resources::UNIT_PRICE_MAX, leasehold_types::resources::COUNT_MAX);
+    big.resources[0].cpu_millis = 100;
+    let ceiling = leasehold_types::resources::UNIT_PRICE_MAX * u128::from(leasehold_types::resources::COUNT_MAX);
+    let blocks = 432_000u128; // a month of 6 s blocks
+    s.create_deployment(&tenant, 3, vec![big], coin(ceiling * blocks, DENOM), false).unwrap();
+    let lease = DeploymentId::new(tenant.as_str(), 3).group(1).order(1).bid(p.as_str());
+    s.bid(&p, &lease.order(), price(ceiling, DENOM), collateral()).unwrap();
+    s.create_lease(&tenant, &lease).unwrap();
+    let p_before = s.balance(&p, DENOM);
+    s.advance(blocks as u64);
+    s.withdraw(&p, &lease).unwrap();
+    let paid = s.balance(&p, DENOM) - p_before;
+    let total = ceiling * blocks;
+    assert_eq!(paid + total * 2 / 100, total, "provider + take = exactly the month's price");
+    let view = s.escrow_account(&AccountId::deployment(&lease.deployment()));
+    assert!(view.balance.is_zero());
+}
+
+/// Also checked, bounded input: every field a user stores has a maximum size, refused beyond it
+/// with a typed error naming the field (provider declarations, audits, group specs).
+#[test]
+fn every_stored_field_has_a_maximum() {
+    use leasehold_types::attributes::{MAX_ATTRIBUTES, MAX_KEY_LEN, MAX_VALUE_LEN};
+    use leasehold_types::provider::{MAX_HOST_URI_LEN, MAX_INFO_LEN, ProviderInfo};
+    use leasehold_types::resources::{GROUPS_MAX, NAME_MAX};
+    let mut s = Suite::new();
+    let who = s.account("p", START);
+    let register = |host: String, attrs: Vec<Attribute>, info: ProviderInfo| registry::ExecuteMsg::Register {
+        host_uri: host,
+        attributes: attrs,
+        info,
+    };
+    let many: Vec<Attribute> = (0..=MAX_ATTRIBUTES).map(|i| Attribute::new(format!("k{i}"), "v")).collect();
+    let cases = vec![
+        (
+            register(format!("https://{}.com", "a".repeat(MAX_HOST_URI_LEN)), vec![], Default::default()),
+            "MAX_HOST_URI_LEN",
+        ),
+        (register("https://p.example.com".into(), many, Default::default()), "attributes"),
+        (
+            register(
+                "https://p.example.com".into(),
+                vec![Attribute::new("k".repeat(MAX_KEY_LEN + 1), "vv")],
+                Default::default(),
+            ),
+            "attributes[0]",
+        ),
+        (
+            register(
+                "https://p.example.com".into(),
+                vec![Attribute::new("kk", "v".repeat(MAX_VALUE_LEN + 1))],
+                Default::default(),
+            ),
+            "attributes[0].value",
+        ),
+        (
+            register(
+                "https://p.example.com".into(),
+                vec![],
+                ProviderInfo { email: "e".repeat(MAX_INFO_LEN + 1), website: String::new() },
+            ),
+            "info.email",
+        ),
+    ];
+    for (msg, field) in cases {
+        let err = s.exec_registry(&who, &msg).unwrap_err();
+        assert!(err.to_string().contains(field), "{field}: {err}");
+    }
+    // Audits: the same attribute bounds, and at most MAX_ATTRIBUTES keys per record.
+    let p = s.provider("provider", cpu_provider_attrs("us"));
+    let auditor = s.account("auditor", START);
+    let too_many: Vec<Attribute> = (0..=MAX_ATTRIBUTES).map(|i| Attribute::new(format!("k{i}"), "v")).collect();
+    let sign = registry::ExecuteMsg::SignAttributes { owner: p.to_string(), attributes: too_many };
+    assert!(s.exec_registry(&auditor, &sign).unwrap_err().to_string().contains("attributes"));
+    // Group specs: names, group count.
+    let tenant = s.account("tenant", START);
+    let long_name = cpu_group(&"n".repeat(NAME_MAX + 1), 10, 1);
+    let err = s.create_deployment(&tenant, 1, vec![long_name], coin(1_000_000, DENOM), false).unwrap_err();
+    assert!(err.to_string().contains("name"), "{err}");
+    let groups: Vec<_> = (0..=GROUPS_MAX).map(|i| cpu_group(&format!("g{i}"), 10, 1)).collect();
+    let err = s.create_deployment(&tenant, 1, groups, coin(1_000_000, DENOM), false).unwrap_err();
+    assert!(err.to_string().contains("groups"), "{err}");
+}
+
+/// Also checked, re-entrancy through the escrow hook: the tenant closes one lease of an account
+/// that ran dry; settling inside that close calls back into the market, which closes the other
+/// lease for insufficient funds — mid-update, with the closed lease already saved — and every
+/// unit is accounted for.
+#[test]
+fn escrow_hook_reentry_during_a_close_is_consistent() {
+    let mut s = Suite::new();
+    let tenant = s.account("tenant", START);
+    let (a, b) = (s.provider("a", cpu_provider_attrs("us")), s.provider("b", cpu_provider_attrs("us")));
+    let groups = vec![cpu_group("one", 1_000, 1), cpu_group("two", 1_000, 1)];
+    s.create_deployment(&tenant, 1, groups, coin(1_000_000, DENOM), false).unwrap();
+    let d = DeploymentId::new(tenant.as_str(), 1);
+    let (la, lb) = (d.group(1).order(1).bid(a.as_str()), d.group(2).order(1).bid(b.as_str()));
+    s.bid(&a, &la.order(), price(1_000, DENOM), collateral()).unwrap();
+    s.bid(&b, &lb.order(), price(1_000, DENOM), collateral()).unwrap();
+    s.create_lease(&tenant, &la).unwrap();
+    s.create_lease(&tenant, &lb).unwrap();
+    s.advance(1_000); // 2,000 per block: dry after 500 blocks
+    let tenant_before = s.balance(&tenant, DENOM);
+    let res = s.close_lease(&tenant, &la, None).unwrap();
+    assert!(!events(&res, "escrow-overdrawn").is_empty(), "the close found the account dry");
+    // The tenant's close was saved before the escrow ran: the hook leaves that lease alone and
+    // closes the other one for insufficient funds; both payments stopped at the funded block.
+    assert_eq!(s.lease(&la).state, LeaseState::Closed);
+    assert_eq!(s.lease(&lb).state, LeaseState::InsufficientFunds);
+    let (pa, pb) = (s.payment(&la), s.payment(&lb));
+    assert_eq!((pa.state, pb.state), (escrow::PaymentState::Overdrawn, escrow::PaymentState::Overdrawn));
+    assert_eq!(pa.withdrawn + pa.take + pb.withdrawn + pb.take, cosmwasm_std::Uint256::from(1_000_000u128));
+    assert_eq!(s.balance(&tenant, DENOM), tenant_before, "nothing refunded: all spent");
+    s.exec_market(&tenant, &ExecuteMsg::CloseDeployment { dseq: 1 }, &[]).unwrap();
+    assert_eq!(s.balance(&s.escrow.clone(), DENOM), 0, "escrow empty");
 }

@@ -187,7 +187,7 @@ fn params_are_validated_and_changes_evented() {
     let bad: Vec<(Mutation, &str)> = vec![
         (|p| p.denoms.clear(), "params.denoms"),
         (|p| p.max_bids_per_order = 0, "max_bids_per_order"),
-        (|p| p.max_bids_per_order = 501, "max_bids_per_order"),
+        (|p| p.max_bids_per_order = 21, "max_bids_per_order"),
         (|p| p.order_expiry = p.bidding_window, "order_expiry"),
         (|p| p.denoms.push(p.denoms[0].clone()), "duplicate"),
     ];

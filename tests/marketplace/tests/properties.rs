@@ -1,7 +1,10 @@
 //! Property tests over random market histories (deployments with several groups, bids,
-//! leases, withdrawals, top-ups, lease/group/deployment closes, block advances, settlements),
-//! checking after every step that money is conserved to the micro-unit across the whole
-//! system and that no provider is paid more than its leases accrued.
+//! leases, withdrawals, top-ups, lease/group/deployment closes, block advances, settlements) that
+//! include the attackers' moves of `attacks.rs` (outsiders' deposits of any size, throwaway
+//! providers filling and evicting bid slots, anyone's `match_order`) and the tenants' defences
+//! (exclusions, readmissions, rejected bids, auto-match switched), checking after every step that
+//! money is conserved to the micro-unit across the whole system, that no provider is paid more
+//! than its leases accrued, and that an owner's deposit is never refused.
 
 use cosmwasm_std::{Addr, coin};
 use leasehold_marketplace_tests::fixtures::{collateral, cpu_group, cpu_provider_attrs};
@@ -13,6 +16,8 @@ use proptest::prelude::*;
 
 const START: u128 = 1_000_000_000;
 const CASES: u32 = 1000;
+/// Honest providers (3) and throwaway attacker providers (2) bid alike.
+const BIDDERS: usize = 5;
 
 #[derive(Debug, Clone)]
 enum Step {
@@ -63,6 +68,34 @@ enum Step {
     Settle {
         d: usize,
     },
+    /// Outsider `o` deposits into deployment `d` (any amount, often below the minimum).
+    OutsiderDeposit {
+        o: usize,
+        d: usize,
+        amount: u128,
+    },
+    /// The tenant excludes (or, when `readmit`, readmits) bidder `p` (providers and attackers).
+    Exclude {
+        d: usize,
+        p: usize,
+        readmit: bool,
+    },
+    /// The tenant rejects the most expensive open bid of a group.
+    Reject {
+        d: usize,
+        g: usize,
+    },
+    /// Outsider `o` calls `match_order` on a group's order.
+    Match {
+        o: usize,
+        d: usize,
+        g: usize,
+    },
+    /// The tenant switches auto-matching.
+    AutoMatch {
+        d: usize,
+        on: bool,
+    },
     Advance {
         blocks: u64,
     },
@@ -72,7 +105,7 @@ fn step() -> impl Strategy<Value = Step> {
     // Weighted towards the steps that move money.
     prop_oneof![
         2 => (0..2usize, 1..=3usize, 1_000_000..3_000_000u128).prop_map(|(t, groups, deposit)| Step::Deploy { t, groups, deposit }),
-        6 => (0..3usize, 0..4usize, 0..3usize, 1..500_000u64).prop_map(|(p, d, g, centi)| Step::Bid { p, d, g, centi }),
+        6 => (0..BIDDERS, 0..4usize, 0..3usize, 1..500_000u64).prop_map(|(p, d, g, centi)| Step::Bid { p, d, g, centi }),
         4 => (0..4usize, 0..3usize).prop_map(|(d, g)| Step::Lease { d, g }),
         3 => (0..3usize, 0..4usize, 0..3usize).prop_map(|(p, d, g)| Step::Withdraw { p, d, g }),
         2 => (0..3usize, 0..4usize, 1..2_000_000u128).prop_map(|(from, d, amount)| Step::Deposit { from, d, amount }),
@@ -82,13 +115,21 @@ fn step() -> impl Strategy<Value = Step> {
         1 => (0..4usize, 0..3usize).prop_map(|(d, g)| Step::StartGroup { d, g }),
         2 => (0..4usize).prop_map(|d| Step::Settle { d }),
         4 => (0..400u64).prop_map(|blocks| Step::Advance { blocks }),
+        2 => (0..2usize, 0..4usize, prop_oneof![1..1_000u128, 1_000..20_000u128]).prop_map(|(o, d, amount)| Step::OutsiderDeposit { o, d, amount }),
+        1 => (0..4usize, 0..BIDDERS, any::<bool>()).prop_map(|(d, p, readmit)| Step::Exclude { d, p, readmit }),
+        1 => (0..4usize, 0..3usize).prop_map(|(d, g)| Step::Reject { d, g }),
+        2 => (0..2usize, 0..4usize, 0..3usize).prop_map(|(o, d, g)| Step::Match { o, d, g }),
+        1 => (0..4usize, any::<bool>()).prop_map(|(d, on)| Step::AutoMatch { d, on }),
     ]
 }
 
 struct Sim {
     s: Suite,
     tenants: Vec<Addr>,
+    /// The honest providers, then the attackers' throwaway providers.
     providers: Vec<Addr>,
+    /// Outsiders who deposit into others' escrow and crank `match_order`.
+    outsiders: Vec<Addr>,
     /// (owner, dseq) in creation order.
     deployments: Vec<DeploymentId>,
     next_dseq: u64,
@@ -102,8 +143,9 @@ impl Sim {
         params.order_expiry = 1_000_000;
         let mut s = Suite::with_params(params);
         let tenants = (0..2).map(|i| s.account(&format!("tenant{i}"), START)).collect();
-        let providers = (0..3).map(|i| s.provider(&format!("provider{i}"), cpu_provider_attrs("us"))).collect();
-        let mut sim = Self { s, tenants, providers, deployments: vec![], next_dseq: 1 };
+        let providers = (0..BIDDERS).map(|i| s.provider(&format!("provider{i}"), cpu_provider_attrs("us"))).collect();
+        let outsiders = (0..2).map(|i| s.account(&format!("outsider{i}"), START)).collect();
+        let mut sim = Self { s, tenants, providers, outsiders, deployments: vec![], next_dseq: 1 };
         // Every history starts with one two-group deployment so early steps have a target.
         sim.apply(&Step::Deploy { t: 0, groups: 2, deposit: 1_000_000 });
         sim
@@ -132,7 +174,8 @@ impl Sim {
                 let dseq = self.next_dseq;
                 self.next_dseq += 1;
                 let specs = (0..groups).map(|i| cpu_group(&format!("g{i}"), 5_000, 1)).collect();
-                let r = self.s.create_deployment(&tenant, dseq, specs, coin(deposit, DENOM), false);
+                // Odd deployments auto-match, so outsiders' `match_order` calls can land.
+                let r = self.s.create_deployment(&tenant, dseq, specs, coin(deposit, DENOM), dseq % 2 == 1);
                 if r.is_ok() {
                     self.deployments.push(DeploymentId::new(tenant.as_str(), dseq));
                 }
@@ -177,10 +220,63 @@ impl Sim {
             Step::Deposit { from, d, amount } => match self.dep(d) {
                 Some(dep) => {
                     let who = self.tenants[from % 2].clone();
+                    let r = self.s.deposit(&who, &dep, coin(amount, DENOM)).map(|_| ());
+                    // The owner's deposit into its own open account is never refused.
+                    let closed = self.s.escrow_account(&AccountId::deployment(&dep)).account.state
+                        == escrow::AccountState::Closed;
+                    if who.as_str() == dep.owner && !closed {
+                        assert!(r.is_ok(), "the owner's deposit was refused: {r:?}");
+                    }
+                    r
+                }
+                None => Ok(()),
+            },
+            Step::OutsiderDeposit { o, d, amount } => match self.dep(d) {
+                Some(dep) => {
+                    let who = self.outsiders[o].clone();
                     self.s.deposit(&who, &dep, coin(amount, DENOM)).map(|_| ())
                 }
                 None => Ok(()),
             },
+            Step::Exclude { d, p, readmit } => {
+                let provider = self.providers[p].to_string();
+                self.owner_msg(d, |dseq| {
+                    if readmit {
+                        ExecuteMsg::ReadmitProvider { dseq, provider: provider.clone() }
+                    } else {
+                        ExecuteMsg::ExcludeProvider { dseq, provider: provider.clone() }
+                    }
+                })
+            }
+            Step::Reject { d, g } => match self.current_order(d, g) {
+                Some(order) => {
+                    let bids: leasehold_types::market::BidsResponse = self.s.query_market(&QueryMsg::Bids {
+                        order: Some(order.clone()),
+                        provider: None,
+                        state: Some(leasehold_types::market::BidState::Open),
+                        start_after: None,
+                        limit: None,
+                    });
+                    match bids.bids.into_iter().max_by(|a, b| a.price.amount.cmp(&b.price.amount)) {
+                        Some(worst) => {
+                            let tenant = Addr::unchecked(order.owner.clone());
+                            self.s.exec_market(&tenant, &ExecuteMsg::RejectBid { bid: worst.id }, &[]).map(|_| ())
+                        }
+                        None => Ok(()),
+                    }
+                }
+                None => Ok(()),
+            },
+            Step::Match { o, d, g } => match self.current_order(d, g) {
+                Some(order) => {
+                    let who = self.outsiders[o].clone();
+                    self.s.exec_market(&who, &ExecuteMsg::MatchOrder { order }, &[]).map(|_| ())
+                }
+                None => Ok(()),
+            },
+            Step::AutoMatch { d, on } => {
+                self.owner_msg(d, |dseq| ExecuteMsg::UpdateDeployment { dseq, hash: None, auto_match: Some(on) })
+            }
             Step::CloseLease { d, g, by_provider } => match self.active_lease(d, g) {
                 Some(lease) => {
                     let (sender, reason) = if by_provider {
@@ -339,6 +435,32 @@ impl Sim {
             let primary: Vec<String> =
                 leases.iter().filter(|l| l.id.owner == t.as_str()).map(|l| l.id.to_string()).collect();
             prop_assert_eq!(sorted(via_owner), sorted(primary), "leases by owner");
+            for state in [None, Some(LeaseState::Active), Some(LeaseState::Closed)] {
+                let via_index: Vec<String> =
+                    all_leases(Some(t.to_string()), None, state).iter().map(|l| l.id.to_string()).collect();
+                let primary: Vec<String> = leases
+                    .iter()
+                    .filter(|l| l.id.owner == t.as_str() && state.is_none_or(|s| l.state == s))
+                    .map(|l| l.id.to_string())
+                    .collect();
+                prop_assert_eq!(sorted(via_index), sorted(primary), "leases by owner and state");
+                for p in &self.providers {
+                    let via_index: Vec<String> = all_leases(Some(t.to_string()), Some(p.to_string()), state)
+                        .iter()
+                        .map(|l| l.id.to_string())
+                        .collect();
+                    let primary: Vec<String> = leases
+                        .iter()
+                        .filter(|l| {
+                            l.id.owner == t.as_str()
+                                && l.id.provider == p.as_str()
+                                && state.is_none_or(|s| l.state == s)
+                        })
+                        .map(|l| l.id.to_string())
+                        .collect();
+                    prop_assert_eq!(sorted(via_index), sorted(primary), "leases by owner, provider and state");
+                }
+            }
         }
         Ok(())
     }
@@ -350,9 +472,10 @@ impl Sim {
         // 1. Nothing is created or destroyed: every account plus the contracts and the pool.
         let mut holders: Vec<Addr> = self.tenants.clone();
         holders.extend(self.providers.iter().cloned());
+        holders.extend(self.outsiders.iter().cloned());
         holders.extend([s.escrow.clone(), s.market.clone(), s.registry.clone(), s.pool.clone()]);
         let total: u128 = holders.iter().map(|a| s.balance(a, DENOM)).sum();
-        let minted = START * 2 + 100_000_000 * 3;
+        let minted = START * 4 + 100_000_000 * BIDDERS as u128;
         prop_assert_eq!(total, minted, "supply changed");
         prop_assert_eq!(s.balance(&s.market, DENOM), 0, "the market never holds funds");
 

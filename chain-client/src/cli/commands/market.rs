@@ -9,12 +9,12 @@ use crate::sdl::parse_sdl;
 use cosmwasm_std::{HexBinary, Uint256};
 use leasehold_types::escrow::{self, AccountId, PaymentId, RunwayResponse};
 use leasehold_types::market::{
-    self, BidState, BidsResponse, DeploymentResponse, DeploymentsResponse, LeaseCloseReason, LeaseState,
-    LeasesResponse, OrdersResponse,
+    self, BidState, BidsResponse, DeploymentResponse, DeploymentsResponse, ExcludedProvidersResponse, LeaseCloseReason,
+    LeaseState, LeasesResponse, OrdersResponse,
 };
 use leasehold_types::{DeploymentId, OrderId};
 
-use crate::cli::args::{BidsCmd, DeploymentCmd, EscrowCmd, GroupCmd, GroupRef, LeaseCmd};
+use crate::cli::args::{BidsCmd, DeploymentCmd, EscrowCmd, GroupCmd, GroupRef, LeaseCmd, OnOff};
 use crate::cli::context::Ctx;
 use crate::cli::error::CliError;
 use crate::cli::parse::{self, bid_string};
@@ -81,15 +81,61 @@ pub async fn deployment(ctx: &Ctx, cmd: DeploymentCmd) -> Result<(), CliError> {
             );
             Ok(())
         }
-        DeploymentCmd::Update { file, dseq } => {
-            let sdl = read_sdl(&file)?;
-            let msg =
-                market::ExecuteMsg::UpdateDeployment {
-                    dseq,
-                    hash: Some(HexBinary::from(sdl.manifest_hash().to_vec())),
-                    auto_match: None,
+        DeploymentCmd::Update { file, dseq, auto_match } => {
+            if file.is_none() && auto_match.is_none() {
+                return Err(CliError::usage("nothing to update: give an SDL file and/or --auto-match on|off"));
+            }
+            let hash = match &file {
+                Some(file) => Some(HexBinary::from(read_sdl(file)?.manifest_hash().to_vec())),
+                None => None,
+            };
+            let auto_match = auto_match.map(OnOff::is_on);
+            let mut changes = Vec::new();
+            if let Some(file) = &file {
+                changes.push(format!("manifest from {}", file.display()));
+            }
+            if let Some(a) = auto_match {
+                changes.push(format!("auto-match {}", if a { "on" } else { "off" }));
+            }
+            let msg = market::ExecuteMsg::UpdateDeployment { dseq, hash, auto_match };
+            exec_market(ctx, &format!("deployment {dseq} updated ({})", changes.join(", ")), msg, vec![]).await
+        }
+        DeploymentCmd::Exclude { provider, dseq } => {
+            let provider = ctx.address_arg(&provider, "provider")?;
+            let msg = market::ExecuteMsg::ExcludeProvider { dseq, provider: provider.clone() };
+            exec_market(ctx, &format!("provider {provider} excluded from deployment {dseq}"), msg, vec![]).await
+        }
+        DeploymentCmd::Readmit { provider, dseq } => {
+            let provider = ctx.address_arg(&provider, "provider")?;
+            let msg = market::ExecuteMsg::ReadmitProvider { dseq, provider: provider.clone() };
+            exec_market(ctx, &format!("provider {provider} readmitted to deployment {dseq}"), msg, vec![]).await
+        }
+        DeploymentCmd::Excluded { dseq, owner } => {
+            let (client, mp) = setup(ctx).await?;
+            let owner = ctx.owner_or_from(owner)?;
+            let deployment = DeploymentId { owner, dseq };
+            let mut providers: Vec<String> = Vec::new();
+            loop {
+                let q = market::QueryMsg::ExcludedProviders {
+                    deployment: deployment.clone(),
+                    start_after: providers.last().cloned(),
+                    limit: Some(PAGE),
                 };
-            exec_market(ctx, &format!("deployment {dseq} updated"), msg, vec![]).await
+                let page: ExcludedProvidersResponse = mp.market.query(&client, &q).await?;
+                let n = page.providers.len();
+                providers.extend(page.providers);
+                if n < PAGE as usize {
+                    break;
+                }
+            }
+            ctx.out.print(&providers, || {
+                if providers.is_empty() {
+                    format!("no provider is excluded from deployment {}/{dseq}", deployment.owner)
+                } else {
+                    providers.join("\n")
+                }
+            });
+            Ok(())
         }
         DeploymentCmd::Close { dseq } => {
             exec_market(ctx, &format!("deployment {dseq} closed"), market::ExecuteMsg::CloseDeployment { dseq }, vec![])
@@ -171,7 +217,14 @@ pub async fn group(ctx: &Ctx, cmd: GroupCmd) -> Result<(), CliError> {
 }
 
 pub async fn bids(ctx: &Ctx, cmd: BidsCmd) -> Result<(), CliError> {
-    let BidsCmd::List { dseq, owner, provider } = cmd;
+    let (dseq, owner, provider) = match cmd {
+        BidsCmd::List { dseq, owner, provider } => (dseq, owner, provider),
+        BidsCmd::Reject { bid } => {
+            let bid = parse::bid_id(&bid)?;
+            let what = format!("bid {} rejected", bid_string(&bid));
+            return exec_market(ctx, &what, market::ExecuteMsg::RejectBid { bid }, vec![]).await;
+        }
+    };
     let (client, mp) = setup(ctx).await?;
     let mut bids = Vec::new();
     if let Some(provider) = provider.clone().filter(|_| dseq.is_none()) {

@@ -11,8 +11,8 @@ use crate::escrow_msgs;
 use crate::events;
 use crate::exclusion;
 use crate::lifecycle::{
-    Effects, LeaseEnd, OrderCloseReason, close_order, create_lease as make_lease, end_open_bid, halt_open_group,
-    open_order, order_bids,
+    Effects, LeaseEnd, OrderCloseReason, close_order, create_lease as make_lease, end_open_bid, end_order_bids,
+    halt_open_group, open_order, order_bids,
 };
 use crate::matching::{check_provider_qualifies, registered_provider};
 use crate::state::{ESCROW, GROUPS, PARAMS, REGISTRY, bids, orders};
@@ -100,7 +100,7 @@ pub fn create_bid(
                 highest: most_expensive_price(deps.storage, &order),
             })?;
         order.open_bids = order.open_bids.saturating_sub(1);
-        end_open_bid(deps.storage, &escrow, victim, BidState::Lost, "evicted", height, &mut fx)?;
+        end_open_bid(deps.storage, victim, BidState::Lost, "evicted", height, &mut fx)?;
     }
 
     let bid = Bid {
@@ -121,7 +121,7 @@ pub fn create_bid(
             .add_attribute("price", dec_coin_string(&price))
             .add_attribute("collateral", collateral.to_string()),
     );
-    Ok(fx.into_response("create_bid"))
+    fx.into_response(deps.storage, "create_bid")
 }
 
 pub fn close_bid(deps: DepsMut, env: Env, info: MessageInfo, bid_id: BidId) -> Result<Response, ContractError> {
@@ -136,10 +136,9 @@ pub fn close_bid(deps: DepsMut, env: Env, info: MessageInfo, bid_id: BidId) -> R
     let mut order = load_order(deps.storage, &bid_id.order())?;
     order.open_bids = order.open_bids.saturating_sub(1);
     orders().save(deps.storage, order.id.storage_key(), &order)?;
-    let escrow = ESCROW.load(deps.storage)?;
     let mut fx = Effects::default();
-    end_open_bid(deps.storage, &escrow, bid, BidState::Closed, "provider", env.block.height, &mut fx)?;
-    Ok(fx.into_response("close_bid"))
+    end_open_bid(deps.storage, bid, BidState::Closed, "provider", env.block.height, &mut fx)?;
+    fx.into_response(deps.storage, "close_bid")
 }
 
 /// The open bid a cheaper newcomer evicts from a full order: the highest price; among equal
@@ -174,10 +173,9 @@ pub fn reject_bid(deps: DepsMut, env: Env, info: MessageInfo, bid_id: BidId) -> 
     let mut order = load_order(deps.storage, &bid_id.order())?;
     order.open_bids = order.open_bids.saturating_sub(1);
     orders().save(deps.storage, order.id.storage_key(), &order)?;
-    let escrow = ESCROW.load(deps.storage)?;
     let mut fx = Effects::default();
-    end_open_bid(deps.storage, &escrow, bid, BidState::Lost, "rejected", env.block.height, &mut fx)?;
-    Ok(fx.into_response("reject_bid"))
+    end_open_bid(deps.storage, bid, BidState::Lost, "rejected", env.block.height, &mut fx)?;
+    fx.into_response(deps.storage, "reject_bid")
 }
 
 pub fn create_lease(deps: DepsMut, env: Env, info: MessageInfo, bid_id: BidId) -> Result<Response, ContractError> {
@@ -204,7 +202,7 @@ pub fn create_lease(deps: DepsMut, env: Env, info: MessageInfo, bid_id: BidId) -
     let escrow = ESCROW.load(deps.storage)?;
     let mut fx = Effects::default();
     make_lease(deps.storage, &escrow, order, bid, "tenant", env.block.height, &mut fx)?;
-    Ok(fx.into_response("create_lease"))
+    fx.into_response(deps.storage, "create_lease")
 }
 
 pub fn close_lease(
@@ -257,15 +255,7 @@ pub fn close_lease(
         let mut deployment = load_active_deployment(deps.storage, &lease_id.deployment())?;
         if !exclusion::is_excluded(deps.storage, &deployment.id, &lease_id.provider) && !exclusion::is_full(&deployment)
         {
-            exclusion::exclude(
-                deps.storage,
-                &escrow,
-                &mut deployment,
-                &lease_id.provider,
-                "lease_closed",
-                height,
-                &mut fx,
-            )?;
+            exclusion::exclude(deps.storage, &mut deployment, &lease_id.provider, "lease_closed", height, &mut fx)?;
         }
         // Relist while the group is open (Akash parity).
         if group.state == GroupState::Open {
@@ -277,7 +267,7 @@ pub fn close_lease(
         // A provider walking away pauses the group; the tenant restarts it when ready.
         halt_open_group(deps.storage, &mut group, GroupState::Paused, "provider_closed_lease", &[], &mut fx)?;
     }
-    Ok(fx.into_response("close_lease"))
+    fx.into_response(deps.storage, "close_lease")
 }
 
 pub fn match_order(deps: DepsMut, env: Env, info: MessageInfo, order_id: OrderId) -> Result<Response, ContractError> {
@@ -309,7 +299,7 @@ pub fn match_order(deps: DepsMut, env: Env, info: MessageInfo, order_id: OrderId
     let escrow = ESCROW.load(deps.storage)?;
     let mut fx = Effects::default();
     make_lease(deps.storage, &escrow, order, winner, "auto_match", height, &mut fx)?;
-    Ok(fx.into_response("match_order").add_attribute("matched_by", info.sender))
+    Ok(fx.into_response(deps.storage, "match_order")?.add_attribute("matched_by", info.sender))
 }
 
 pub fn close_expired_order(
@@ -339,7 +329,22 @@ pub fn close_expired_order(
     )?;
     let mut group = load_group(deps.storage, &order_id.group())?;
     halt_open_group(deps.storage, &mut group, GroupState::Paused, "order_expired", &[], &mut fx)?;
-    Ok(fx.into_response("close_expired_order").add_attribute("closed_by", info.sender))
+    Ok(fx.into_response(deps.storage, "close_expired_order")?.add_attribute("closed_by", info.sender))
+}
+
+/// The market's own follow-up to `CloseDeployment`: refunds the open bids of a closed order.
+pub fn refund_bids(deps: DepsMut, env: Env, info: MessageInfo, order_id: OrderId) -> Result<Response, ContractError> {
+    nonpayable(&info, "refund_bids")?;
+    if info.sender != env.contract.address {
+        return Err(ContractError::Unauthorized { action: "refund bids", sender: info.sender.to_string() });
+    }
+    let order = load_order(deps.storage, &order_id)?;
+    if order.state != OrderState::Closed {
+        return Err(ContractError::OrderNotClosed { id: order_id.to_string(), state: state_name(&order.state) });
+    }
+    let mut fx = Effects::default();
+    end_order_bids(deps.storage, &order, env.block.height, &mut fx)?;
+    fx.into_response(deps.storage, "refund_bids")
 }
 
 /// Ends a lease because escrow ran out (called from the escrow hook).

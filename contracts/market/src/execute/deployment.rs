@@ -92,7 +92,7 @@ pub fn create(
     }
     let escrow = ESCROW.load(deps.storage)?;
     fx.msg(escrow_msgs::open_account(&escrow, AccountId::deployment(&id), &info.sender, deposit)?);
-    Ok(fx.into_response("create_deployment"))
+    fx.into_response(deps.storage, "create_deployment")
 }
 
 pub fn update(
@@ -140,10 +140,9 @@ pub fn exclude_provider(
     let provider = valid_provider(&deps, provider)?;
     let id = DeploymentId::new(info.sender.as_str(), dseq);
     let mut d = load_active_deployment(deps.storage, &id)?;
-    let escrow = ESCROW.load(deps.storage)?;
     let mut fx = Effects::default();
-    exclusion::exclude(deps.storage, &escrow, &mut d, &provider, "tenant", env.block.height, &mut fx)?;
-    Ok(fx.into_response("exclude_provider"))
+    exclusion::exclude(deps.storage, &mut d, &provider, "tenant", env.block.height, &mut fx)?;
+    fx.into_response(deps.storage, "exclude_provider")
 }
 
 /// The tenant lifts an exclusion.
@@ -160,7 +159,7 @@ pub fn readmit_provider(
     exclusion::readmit(deps.storage, &mut d, &provider)?;
     let mut fx = Effects::default();
     fx.event(events::exclusion("provider-readmitted", &id, &provider, "tenant"));
-    Ok(fx.into_response("readmit_provider"))
+    fx.into_response(deps.storage, "readmit_provider")
 }
 
 fn valid_provider(deps: &DepsMut, provider: String) -> Result<String, ContractError> {
@@ -194,7 +193,9 @@ pub fn close(deps: DepsMut, env: Env, info: MessageInfo, dseq: u64) -> Result<Re
     let id = DeploymentId::new(info.sender.as_str(), dseq);
     let mut d = load_active_deployment(deps.storage, &id)?;
     let height = env.block.height;
-    let mut fx = Effects::default();
+    // Each order's open bids are refunded by a call of the market to itself (one response per
+    // order), so even 20 full orders close in one transaction.
+    let mut fx = Effects::deferring_bid_refunds(env.contract.address.clone());
     for gseq in 1..=d.groups {
         let mut group = load_group(deps.storage, &id.group(gseq))?;
         if group.state == GroupState::Closed {
@@ -220,7 +221,7 @@ pub fn close(deps: DepsMut, env: Env, info: MessageInfo, dseq: u64) -> Result<Re
     let escrow = ESCROW.load(deps.storage)?;
     fx.msg(escrow_msgs::close_account(&escrow, AccountId::deployment(&id))?);
     fx.event(events::deployment("deployment-closed", &id));
-    Ok(fx.into_response("close_deployment"))
+    fx.into_response(deps.storage, "close_deployment")
 }
 
 /// Loads a group of the sender's active deployment.
@@ -268,7 +269,7 @@ pub fn end_group(
     fx.event(
         events::group(event, &group.id).add_attribute("reason", "owner").add_attribute("state", state_name(&state)),
     );
-    Ok(fx.into_response(action))
+    fx.into_response(deps.storage, action)
 }
 
 pub fn start_group(
@@ -297,5 +298,5 @@ pub fn start_group(
     fx.event(events::group("group-started", &group.id));
     open_order(deps.storage, &mut group, &params, env.block.height, &mut fx)?;
     GROUPS.save(deps.storage, &group.id.storage_key(), &group)?;
-    Ok(fx.into_response("start_group"))
+    fx.into_response(deps.storage, "start_group")
 }

@@ -33,7 +33,7 @@ pub fn escrow_hook(
             }
         }
     }
-    Ok(fx.into_response("escrow_hook"))
+    fx.into_response(deps.storage, "escrow_hook")
 }
 
 /// `owner/dseq` -> parts.

@@ -3,6 +3,7 @@
 
 mod common;
 
+mod attacks;
 mod gas_scale;
 mod host;
 mod marketplace;

@@ -44,14 +44,13 @@ pub enum To {
 
 /// The market instantiate message both chains use.
 pub fn market_instantiate_msg(admin: &str, pool: &str) -> mkt::InstantiateMsg {
+    market_instantiate_msg_with(admin, pool, leasehold_marketplace_tests::default_params())
+}
+
+/// [`market_instantiate_msg`] with other market params.
+pub fn market_instantiate_msg_with(admin: &str, pool: &str, params: mkt::MarketParams) -> mkt::InstantiateMsg {
     // Code ids: market 1, escrow 2, provider 3 (the order both chains store them in).
-    leasehold_marketplace_tests::market_instantiate_msg(
-        admin,
-        pool,
-        leasehold_marketplace_tests::default_params(),
-        2,
-        3,
-    )
+    leasehold_marketplace_tests::market_instantiate_msg(admin, pool, params, 2, 3)
 }
 
 /// A marketplace on some chain.
@@ -86,12 +85,21 @@ impl VmChain {
         Self::with_host(WasmHost::temporary().expect("host"), admin, pool)
     }
 
-    pub fn with_host(mut host: WasmHost, admin: &str, pool: &str) -> Self {
+    pub fn with_host(host: WasmHost, admin: &str, pool: &str) -> Self {
+        Self::with_host_and_params(host, admin, pool, leasehold_marketplace_tests::default_params())
+    }
+
+    /// The marketplace with other market params.
+    pub fn with_params(admin: &str, pool: &str, params: mkt::MarketParams) -> Self {
+        Self::with_host_and_params(WasmHost::temporary().expect("host"), admin, pool, params)
+    }
+
+    fn with_host_and_params(mut host: WasmHost, admin: &str, pool: &str, params: mkt::MarketParams) -> Self {
         host.set_block(mock_env().block);
         for name in ["market", "escrow", "provider"] {
             host.store_code(admin, &artifact(name)).expect("store code");
         }
-        let msg = serde_json::to_vec(&market_instantiate_msg(admin, pool)).expect("json");
+        let msg = serde_json::to_vec(&market_instantiate_msg_with(admin, pool, params)).expect("json");
         let (market, _) =
             host.instantiate(admin, 1, &msg, &[], "leasehold-market", Some(admin)).expect("market instantiates");
         let mut chain = Self { host, market, escrow: String::new(), registry: String::new(), last_gas: 0 };
