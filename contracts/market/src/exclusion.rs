@@ -11,8 +11,8 @@ use leasehold_types::market::{BidState, Deployment, MAX_EXCLUDED_PROVIDERS, Orde
 use crate::error::ContractError;
 use crate::events;
 use crate::execute::{load_group, load_order};
-use crate::lifecycle::{Effects, end_open_bid};
-use crate::state::{EXCLUDED, bids, deployments, orders};
+use crate::lifecycle::{Effects, withdraw_open_bid};
+use crate::state::{EXCLUDED, bids, deployments};
 
 pub fn is_excluded(store: &dyn Storage, deployment: &DeploymentId, provider: &str) -> bool {
     EXCLUDED.has(store, (&deployment.storage_key(), provider))
@@ -49,7 +49,7 @@ pub fn exclude(
         if group.last_oseq == 0 {
             continue;
         }
-        let mut order = load_order(store, &group.id.order(group.last_oseq))?;
+        let order = load_order(store, &group.id.order(group.last_oseq))?;
         if order.state != OrderState::Open {
             continue;
         }
@@ -58,9 +58,7 @@ pub fn exclude(
         if bid.state != BidState::Open {
             continue;
         }
-        order.open_bids = order.open_bids.saturating_sub(1);
-        orders().save(store, order.id.storage_key(), &order)?;
-        end_open_bid(store, bid, BidState::Lost, "excluded", height, fx)?;
+        withdraw_open_bid(store, bid, BidState::Lost, "excluded", height, fx)?;
     }
     fx.event(events::exclusion("provider-excluded", &id, provider, reason));
     Ok(())

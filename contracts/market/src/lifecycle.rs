@@ -173,6 +173,23 @@ pub fn end_open_bid(
     Ok(())
 }
 
+/// Ends an open bid of a still-open order (the provider's close, the tenant's rejection, an
+/// exclusion): the order's open-bid count drops, the bid ends as `state` and is refunded.
+pub fn withdraw_open_bid(
+    store: &mut dyn Storage,
+    bid: Bid,
+    state: BidState,
+    reason: &str,
+    height: u64,
+    fx: &mut Effects,
+) -> Result<(), ContractError> {
+    let key = bid.id.order().storage_key();
+    let mut order = orders().load(store, key.clone())?;
+    order.open_bids = order.open_bids.saturating_sub(1);
+    orders().save(store, key, &order)?;
+    end_open_bid(store, bid, state, reason, height, fx)
+}
+
 /// How an active lease ends.
 #[derive(Clone, Copy)]
 pub struct LeaseEnd {

@@ -12,7 +12,7 @@ use crate::events;
 use crate::exclusion;
 use crate::lifecycle::{
     Effects, LeaseEnd, OrderCloseReason, close_order, create_lease as make_lease, end_open_bid, end_order_bids,
-    halt_open_group, open_order, order_bids,
+    halt_open_group, open_order, order_bids, withdraw_open_bid,
 };
 use crate::matching::{check_provider_qualifies, registered_provider};
 use crate::state::{ESCROW, GROUPS, PARAMS, REGISTRY, bids, orders};
@@ -133,11 +133,8 @@ pub fn close_bid(deps: DepsMut, env: Env, info: MessageInfo, bid_id: BidId) -> R
     if bid.state != BidState::Open {
         return Err(ContractError::BidNotOpen { id: bid_id.to_string(), state: state_name(&bid.state) });
     }
-    let mut order = load_order(deps.storage, &bid_id.order())?;
-    order.open_bids = order.open_bids.saturating_sub(1);
-    orders().save(deps.storage, order.id.storage_key(), &order)?;
     let mut fx = Effects::default();
-    end_open_bid(deps.storage, bid, BidState::Closed, "provider", env.block.height, &mut fx)?;
+    withdraw_open_bid(deps.storage, bid, BidState::Closed, "provider", env.block.height, &mut fx)?;
     fx.into_response(deps.storage, "close_bid")
 }
 
@@ -170,11 +167,8 @@ pub fn reject_bid(deps: DepsMut, env: Env, info: MessageInfo, bid_id: BidId) -> 
     if bid.state != BidState::Open {
         return Err(ContractError::BidNotOpen { id: bid_id.to_string(), state: state_name(&bid.state) });
     }
-    let mut order = load_order(deps.storage, &bid_id.order())?;
-    order.open_bids = order.open_bids.saturating_sub(1);
-    orders().save(deps.storage, order.id.storage_key(), &order)?;
     let mut fx = Effects::default();
-    end_open_bid(deps.storage, bid, BidState::Lost, "rejected", env.block.height, &mut fx)?;
+    withdraw_open_bid(deps.storage, bid, BidState::Lost, "rejected", env.block.height, &mut fx)?;
     fx.into_response(deps.storage, "reject_bid")
 }
 
