@@ -119,6 +119,8 @@ impl ChainView {
         let params =
             status.params.clone().ok_or_else(|| NodeError::Consensus("the chain has no genesis yet".into()))?;
         let mut host = self.host()?;
+        // Nothing of a simulation may outlive it: no code file, no compiled module.
+        host.set_dry_run(true);
         host.set_block(BlockInfo { height: status.height + 1, time: status.time(), chain_id: params.chain_id.clone() });
         let api = host.api().clone();
         let env = ExecEnv {

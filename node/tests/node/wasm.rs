@@ -381,3 +381,67 @@ fn migrate_and_admin_changes_follow_wasmd() {
     assert_code(&node.deliver(tx), "sdk", 4);
     assert_eq!(host_info(&node).admin, "");
 }
+
+/// `wasm` with a custom section appended (still valid, a distinct checksum per `n`).
+fn distinct_code(wasm: &[u8], n: u32) -> Vec<u8> {
+    let name = b"leasehold-test";
+    let payload = n.to_le_bytes();
+    let mut out = wasm.to_vec();
+    out.push(0); // custom section
+    out.push(u8::try_from(1 + name.len() + payload.len()).expect("short section"));
+    out.push(u8::try_from(name.len()).expect("short name"));
+    out.extend_from_slice(name);
+    out.extend_from_slice(&payload);
+    out
+}
+
+/// Every file under `dir` with its size.
+fn files(dir: &std::path::Path) -> std::collections::BTreeMap<std::path::PathBuf, u64> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else { continue };
+        for e in entries.flatten() {
+            let path = e.path();
+            match e.metadata() {
+                Ok(m) if m.is_dir() => stack.push(path),
+                Ok(m) => {
+                    out.insert(path, m.len());
+                }
+                Err(_) => {}
+            }
+        }
+    }
+    out
+}
+
+/// Regression (the node under attack): simulating `MsgStoreCode` — free, unsigned, by anyone who
+/// knows an uploader's public key — wrote every distinct blob and its compiled module under
+/// `data/wasm` for good (20 blobs of ~280 KB grew a node's home by 80 MB). A simulation now
+/// validates and prices the code and writes nothing.
+#[test]
+fn simulated_uploads_write_no_code_to_disk() {
+    use cosmos_sdk_proto::cosmos::tx::v1beta1::TxRaw;
+    let node = TestNode::new();
+    let admin = dev("admin");
+    let wasm_dir = node.data_dir().join("wasm");
+    let before = files(&wasm_dir);
+    let code = artifact("provider");
+    let limits = node.app().params().expect("params").limits.clone();
+    for n in 0..20 {
+        let signed = node.sign(&admin, vec![store_code(&admin, distinct_code(&code, n))], 10_000, UPLOAD_GAS, None);
+        // Unsigned, as a simulation may be.
+        let mut raw = TxRaw::decode(signed.as_slice()).expect("raw");
+        raw.signatures = vec![vec![]];
+        let decoded = leasehold_node::tx::decode_tx(&raw.encode_to_vec(), &limits).expect("decode");
+        let simulated = node.app().view().simulate(&decoded).expect("simulate");
+        assert_ok(&simulated);
+        assert!(simulated.gas_used > 1_000_000, "the upload is priced: {}", simulated.gas_used);
+        assert!(find_event(&simulated, "store_code", &[]).is_some());
+    }
+    assert_eq!(files(&wasm_dir), before, "no file under data/wasm was added or changed");
+    // Invalid code is refused in simulation as in delivery.
+    let signed = node.sign(&admin, vec![store_code(&admin, b"\0asm not really".to_vec())], 10_000, UPLOAD_GAS, None);
+    let decoded = leasehold_node::tx::decode_tx(&signed, &limits).expect("decode");
+    assert!(!node.app().view().simulate(&decoded).expect("simulate").is_ok());
+}

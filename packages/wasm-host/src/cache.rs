@@ -40,6 +40,15 @@ pub(crate) fn open(dir: &Path) -> Result<VmCache, cosmwasm_vm::VmError> {
     }
 }
 
+/// The static checks of `MsgStoreCode` (valid wasm, the CosmWasm interface, [`CAPABILITIES`],
+/// [`wasm_limits`]) without compiling or storing anything; the code's checksum.
+pub fn validate_code(wasm: &[u8]) -> Result<cosmwasm_std::Checksum, String> {
+    let capabilities = capabilities_from_csv(CAPABILITIES);
+    cosmwasm_vm::internals::check_wasm(wasm, &capabilities, &wasm_limits(), cosmwasm_vm::internals::Logger::Off)
+        .map_err(|e| e.to_string())?;
+    Ok(cosmwasm_std::Checksum::generate(wasm))
+}
+
 /// Checks `wasm` as `MsgStoreCode` would (size limit, static validation with [`CAPABILITIES`]
 /// and [`wasm_limits`], compilation) in a throw-away cache, and returns the capabilities the
 /// code requires.

@@ -61,6 +61,8 @@ pub struct WasmHost {
     transaction: Option<TransactionInfo>,
     gas_limit: u64,
     last_gas_used: u64,
+    /// Runs whose effects are thrown away (see [`WasmHost::set_dry_run`]).
+    dry_run: bool,
     _temp_dir: Option<tempfile::TempDir>,
 }
 
@@ -81,6 +83,7 @@ impl WasmHost {
             transaction: None,
             gas_limit: DEFAULT_GAS_LIMIT,
             last_gas_used: 0,
+            dry_run: false,
             _temp_dir: None,
         })
     }
@@ -145,7 +148,16 @@ impl WasmHost {
             tx_contracts: in_tx.then(|| Arc::new(Mutex::new(Default::default()))),
             call_depth: 0,
             query_depth: 0,
+            dry_run: self.dry_run,
         }
+    }
+
+    /// Marks this host's runs as dry runs (simulations): `MsgStoreCode` then validates the code
+    /// and assigns an id in the (discarded) state, but writes no code file and compiles nothing,
+    /// so an unsigned simulation cannot grow the node's disk or module cache. Code stored in a dry
+    /// run cannot be instantiated in the same run.
+    pub fn set_dry_run(&mut self, dry_run: bool) {
+        self.dry_run = dry_run;
     }
 
     /// Runs `f` as one transaction under a fresh meter of the configured gas limit.
@@ -187,6 +199,7 @@ impl WasmHost {
             transaction: None,
             gas_limit: self.gas_limit,
             last_gas_used: 0,
+            dry_run: false,
             _temp_dir: None,
         }
     }

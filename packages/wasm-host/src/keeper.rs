@@ -53,6 +53,9 @@ pub(crate) struct Ctx {
     pub tx_contracts: Option<Arc<Mutex<BTreeSet<Vec<u8>>>>>,
     pub call_depth: u32,
     pub query_depth: u32,
+    /// A run whose effects are thrown away (simulation): nothing may reach the code store on
+    /// disk or the module caches.
+    pub dry_run: bool,
 }
 
 impl Ctx {
@@ -343,8 +346,15 @@ impl Engine {
         }
         // wasmvm charges compilation as runtime gas before compiling.
         self.consume_runtime(ctx, (wasm.len() as u64).saturating_mul(to_vm_gas(self.gas.compile_cost_per_byte)))?;
-        let checksum = self.cache.store_code(wasm, true, true).map_err(|e| HostError::CreateFailed(e.to_string()))?;
-        let analysis = self.analysis(checksum.as_slice())?;
+        // A dry run validates the code as the real store would but writes and compiles nothing:
+        // a simulation (free, unsigned) must not fill the node's disk or memory.
+        let (checksum, required_capabilities) = if ctx.dry_run {
+            (crate::cache::validate_code(wasm).map_err(HostError::CreateFailed)?, Default::default())
+        } else {
+            let checksum =
+                self.cache.store_code(wasm, true, true).map_err(|e| HostError::CreateFailed(e.to_string()))?;
+            (checksum, self.analysis(checksum.as_slice())?.required_capabilities)
+        };
         let code_id = self.next_id(ctx, &keys::sequence_code_id())?;
         let info = CodeInfo {
             code_hash: checksum.as_slice().to_vec(),
@@ -356,7 +366,7 @@ impl Engine {
             .add_attribute("code_checksum", checksum.to_hex())
             .add_attribute("code_id", code_id.to_string());
         // wasmd splits the comma-separated list, so no capability still yields one empty attribute.
-        let caps = analysis.required_capabilities.into_iter().collect::<Vec<_>>().join(",");
+        let caps = required_capabilities.into_iter().collect::<Vec<_>>().join(",");
         for c in caps.split(',') {
             event = event.add_attribute("required_capability", c.trim());
         }
