@@ -59,6 +59,8 @@ pub struct BlockOutcome {
 struct Pending {
     height: u64,
     app_hash: [u8; 32],
+    /// Height and app hash before the block: what discarding it returns to.
+    before: (u64, [u8; 32]),
     block: StoredBlock,
     tx_index: Vec<([u8; 32], Vec<String>)>,
 }
@@ -75,6 +77,9 @@ pub struct App {
     /// App hash after the last executed block (or genesis) — committed or not.
     app_hash: [u8; 32],
     height: u64,
+    /// The genesis writes until the first block commits (they are persisted with it), so a
+    /// discarded first block can be executed again on top of them.
+    genesis_writes: Option<Overlay>,
 }
 
 impl App {
@@ -112,6 +117,7 @@ impl App {
             pending: None,
             app_hash,
             height,
+            genesis_writes: None,
         };
         app.set_check_block();
         Ok(app)
@@ -166,6 +172,7 @@ impl App {
         let check_store = Store::on(self.db.snapshot()?);
         replay(&check_store, &writes);
         self.check.set_store(check_store);
+        self.genesis_writes = Some(writes);
         self.params = Some(params.clone());
         self.set_check_block();
         if let Ok(mut s) = self.status.write() {
@@ -206,6 +213,10 @@ impl App {
     /// FinalizeBlock: executes `txs` on the working state. Nothing is persisted until
     /// [`App::commit`]. `header` is the block's header (its `app_hash` is the hash after the
     /// previous block), `block_id` its id.
+    ///
+    /// FinalizeBlock again at the height of a block that awaits Commit (CometBFT restarted
+    /// between the two while this process kept running, and replays the block after its
+    /// handshake) discards that block and executes the new one instead, as the Cosmos SDK does.
     pub fn finalize_block(
         &mut self,
         header: Header,
@@ -213,10 +224,16 @@ impl App {
         txs: Vec<Vec<u8>>,
     ) -> Result<BlockOutcome, NodeError> {
         let params = self.params.clone().ok_or_else(|| NodeError::Consensus("InitChain has not run".into()))?;
-        if self.pending.is_some() {
-            return Err(NodeError::Consensus("the previous block is not committed".into()));
-        }
         let height = u64::try_from(header.height).map_err(|_| NodeError::Consensus("negative height".into()))?;
+        if let Some(pending) = &self.pending {
+            if pending.height != height {
+                return Err(NodeError::Consensus(format!(
+                    "block {} awaits Commit; FinalizeBlock for {height} refused",
+                    pending.height
+                )));
+            }
+            self.discard_pending()?;
+        }
         if height != self.height + 1 {
             return Err(NodeError::Consensus(format!("expected block {}, got {height}", self.height + 1)));
         }
@@ -246,10 +263,25 @@ impl App {
             events: vec![],
             app_hash: app_hash.to_vec(),
         };
-        self.pending = Some(Pending { height, app_hash, block, tx_index });
+        let before = (self.height, self.app_hash);
+        self.pending = Some(Pending { height, app_hash, before, block, tx_index });
         self.app_hash = app_hash;
         self.height = height;
         Ok(BlockOutcome { results, app_hash })
+    }
+
+    /// Throws away the block that awaits Commit: the working state returns to the last commit (plus
+    /// the genesis writes before the first block), height and app hash to what they were.
+    fn discard_pending(&mut self) -> Result<(), NodeError> {
+        let Some(pending) = self.pending.take() else { return Ok(()) };
+        let store = Store::on(self.db.snapshot()?);
+        if let Some(genesis) = &self.genesis_writes {
+            replay(&store, genesis);
+        }
+        self.host.set_store(store);
+        (self.height, self.app_hash) = pending.before;
+        tracing::info!(height = pending.height, "discarded the uncommitted block to execute it again");
+        Ok(())
     }
 
     /// Commit: persists the finalized block atomically and moves every view to the new state.
@@ -263,6 +295,7 @@ impl App {
             tx_index: pending.tx_index,
         };
         self.db.commit(&batch)?;
+        self.genesis_writes = None;
         let snapshot = self.db.snapshot()?;
         self.host.set_store(Store::on(snapshot.clone()));
         self.check = self.host.with_store(Store::on(snapshot));

@@ -472,3 +472,48 @@ fn testnet_writes_what_cometbft_and_leaseholdd_read() {
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("not empty"));
 }
+
+/// CometBFT restarted between FinalizeBlock and Commit while `leaseholdd` kept running: after the
+/// new handshake (Info still reports the last commit) it sends FinalizeBlock for the same height
+/// again. The pending block is discarded and executed anew — same results, same app hash — and
+/// Commit follows (regression: the app refused every FinalizeBlock while a block was pending, so
+/// the node wedged). Also at height 1, where the genesis writes are not persisted yet.
+#[test]
+fn finalize_block_again_at_the_pending_height_re_executes_it() {
+    let mut node = TestNode::new();
+    let heights = session(&mut node, false);
+    let with_txs = heights.iter().find(|h| !h.txs.is_empty()).expect("a block with txs");
+
+    let dir = tempfile::tempdir().unwrap();
+    let addr = serve(dir.path());
+    let mut c = ClientBuilder::default().connect(addr).unwrap();
+    c.init_chain(init_dev_chain()).unwrap();
+    let first = c.finalize_block(replay_of(&node, 1, &[])).unwrap();
+    // CometBFT restarts: a new connection, the handshake, block 1 again.
+    let mut c = ClientBuilder::default().connect(addr).unwrap();
+    assert_eq!(c.info(RequestInfo::default()).unwrap().last_block_height, 0);
+    let again = c.finalize_block(replay_of(&node, 1, &[])).unwrap();
+    assert_eq!(again.app_hash, first.app_hash, "height 1 on top of the unpersisted genesis");
+    c.commit().unwrap();
+    for h in heights.iter().take_while(|h| h.height < with_txs.height) {
+        c.finalize_block(replay_of(&node, h.height, &h.txs)).unwrap();
+        c.commit().unwrap();
+    }
+    let once = c.finalize_block(replay_of(&node, with_txs.height, &with_txs.txs)).unwrap();
+    let mut c = ClientBuilder::default().connect(addr).unwrap();
+    assert_eq!(c.info(RequestInfo::default()).unwrap().last_block_height as u64, with_txs.height - 1);
+    let twice = c.finalize_block(replay_of(&node, with_txs.height, &with_txs.txs)).unwrap();
+    assert_eq!(twice.app_hash, once.app_hash);
+    assert_eq!(twice.app_hash.to_vec(), with_txs.app_hash.to_vec(), "as the dev producer computed it");
+    let codes: Vec<u32> = twice.tx_results.iter().map(|t| t.code).collect();
+    assert_eq!(codes, with_txs.codes, "every tx ran again as the first time (no sequence seen twice)");
+    // Another height while a block is pending is still refused.
+    assert!(ClientBuilder::default().connect(addr).unwrap().finalize_block(block(with_txs.height as i64 + 1)).is_err());
+    let mut c = ClientBuilder::default().connect(addr).unwrap();
+    c.commit().unwrap();
+    let info = c.info(RequestInfo::default()).unwrap();
+    assert_eq!(
+        (info.last_block_height as u64, info.last_block_app_hash.to_vec()),
+        (with_txs.height, with_txs.app_hash.to_vec())
+    );
+}
