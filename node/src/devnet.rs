@@ -136,6 +136,7 @@ pub fn dev_genesis(artifacts_dir: &Path, chain_id: &str, genesis_time: &str) -> 
         chain_id: chain_id.into(),
         initial_height: "1".into(),
         app_hash: String::new(),
+        consensus_params: Some(crate::genesis::consensus_params_json(&crate::app::params::BlockParams::default())),
         app_state: AppState {
             auth: AuthGenesis {
                 params: TxLimits::default(),

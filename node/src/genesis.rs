@@ -10,6 +10,7 @@
 use cosmwasm_std::{Binary, Coin};
 use serde::{Deserialize, Serialize};
 
+use crate::app::params::BlockParams;
 use crate::tx::TxLimits;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -22,6 +23,10 @@ pub struct Genesis {
     /// Always empty: the app computes it at InitChain.
     #[serde(default)]
     pub app_hash: String,
+    /// CometBFT's consensus params; the node reads `block.max_bytes` and `block.max_gas`
+    /// (decimal strings; absent: [`BlockParams::default`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consensus_params: Option<serde_json::Value>,
     pub app_state: AppState,
 }
 
@@ -91,6 +96,18 @@ pub struct GenesisContract {
     pub funds: Vec<Coin>,
 }
 
+/// CometBFT's `consensus_params` genesis object with these block limits and its defaults for
+/// the rest (what `leaseholdd init`, `testnet` and the dev RPC's `genesis` write).
+pub fn consensus_params_json(block: &BlockParams) -> serde_json::Value {
+    serde_json::json!({
+        "block": {"max_bytes": block.max_bytes_i64().to_string(), "max_gas": block.max_gas_i64().to_string()},
+        "evidence": {"max_age_num_blocks": "100000", "max_age_duration": "172800000000000", "max_bytes": "1048576"},
+        "validator": {"pub_key_types": ["ed25519"]},
+        "version": {"app": "0"},
+        "abci": {"vote_extensions_enable_height": "0"}
+    })
+}
+
 impl Genesis {
     pub fn from_json(bytes: &[u8]) -> Result<Genesis, String> {
         serde_json::from_slice(bytes).map_err(|e| format!("invalid genesis: {e}"))
@@ -98,6 +115,23 @@ impl Genesis {
 
     pub fn initial_height(&self) -> Result<u64, String> {
         self.initial_height.parse().map_err(|_| format!("initial_height {:?} is not a number", self.initial_height))
+    }
+
+    /// The block limits: `consensus_params.block` when given, else the defaults.
+    pub fn block_params(&self) -> Result<BlockParams, String> {
+        let Some(block) = self.consensus_params.as_ref().and_then(|c| c.get("block")) else {
+            return Ok(BlockParams::default());
+        };
+        let field = |k: &str| -> Result<i64, String> {
+            let v = block.get(k).ok_or_else(|| format!("consensus_params.block.{k} is missing"))?;
+            match v {
+                serde_json::Value::String(s) => s.parse().ok(),
+                serde_json::Value::Number(n) => n.as_i64(),
+                _ => None,
+            }
+            .ok_or_else(|| format!("consensus_params.block.{k} {v} is not an integer"))
+        };
+        BlockParams::from_cometbft(field("max_bytes")?, field("max_gas")?, &self.app_state.auth.params)
     }
 
     /// The genesis time as a block time.

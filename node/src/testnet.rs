@@ -24,7 +24,6 @@ use tendermint::crypto::ed25519::SigningKey;
 
 use crate::config::{AbciConfig, GrpcConfig, NodeConfig, RpcConfig, write_private, write_validator_key};
 use crate::dev::DevValidator;
-use crate::dev::header::{BLOCK_MAX_BYTES, BLOCK_MAX_GAS};
 use crate::error::NodeError;
 use crate::genesis::Genesis;
 
@@ -148,13 +147,7 @@ fn cometbft_genesis(genesis: &Genesis, validators: Vec<serde_json::Value>) -> Re
         "genesis_time": genesis.genesis_time,
         "chain_id": genesis.chain_id,
         "initial_height": genesis.initial_height,
-        "consensus_params": {
-            "block": {"max_bytes": BLOCK_MAX_BYTES.to_string(), "max_gas": BLOCK_MAX_GAS.to_string()},
-            "evidence": {"max_age_num_blocks": "100000", "max_age_duration": "172800000000000", "max_bytes": "1048576"},
-            "validator": {"pub_key_types": ["ed25519"]},
-            "version": {"app": "0"},
-            "abci": {"vote_extensions_enable_height": "0"}
-        },
+        "consensus_params": crate::genesis::consensus_params_json(&genesis.block_params().map_err(NodeError::Genesis)?),
         "validators": validators,
         "app_hash": "",
         "app_state": genesis.app_state,

@@ -172,11 +172,17 @@ fn handle(app: &mut App, req: Request) -> Result<Response, NodeError> {
         Request::InitChain(r) => {
             let app_state: AppState = serde_json::from_slice(&r.app_state_bytes)
                 .map_err(|e| NodeError::Genesis(format!("app_state: {e}")))?;
+            // CometBFT's consensus params (from its genesis file) set the block limits.
+            let size = &r.consensus_params.block;
+            let consensus_params = serde_json::json!({
+                "block": {"max_bytes": size.max_bytes.to_string(), "max_gas": size.max_gas.to_string()}
+            });
             let genesis = Genesis {
                 genesis_time: r.time.to_rfc3339(),
                 chain_id: r.chain_id.clone(),
                 initial_height: r.initial_height.value().to_string(),
                 app_hash: String::new(),
+                consensus_params: Some(consensus_params),
                 app_state,
             };
             let (hash, _) = app.init_chain(&genesis)?;
@@ -187,22 +193,31 @@ fn handle(app: &mut App, req: Request) -> Result<Response, NodeError> {
             })
         }
         Request::PrepareProposal(r) => {
+            // Txs in mempool order while their bytes fit `max_tx_bytes` and their gas limits the
+            // block's `max_gas`; txs that do not decode are left out.
+            let (limits, block) = app.params().map(|p| (p.limits.clone(), p.block)).unwrap_or_default();
             let max = usize::try_from(r.max_tx_bytes).unwrap_or(0);
-            let mut size = 0;
-            let txs = r
-                .txs
-                .into_iter()
-                .take_while(|t| {
-                    size += t.len();
-                    size <= max
-                })
-                .collect();
+            let (mut size, mut gas) = (0usize, 0u64);
+            let mut txs = Vec::new();
+            for t in r.txs {
+                let Ok(tx) = decode_tx(&t, &limits) else { continue };
+                if size.saturating_add(t.len()) > max || gas.saturating_add(tx.gas_limit) > block.max_gas {
+                    break;
+                }
+                size += t.len();
+                gas += tx.gas_limit;
+                txs.push(t);
+            }
             Response::PrepareProposal(response::PrepareProposal { txs })
         }
         Request::ProcessProposal(r) => {
-            let limits = app.params().map(|p| p.limits.clone()).unwrap_or_default();
-            let all_decode = r.txs.iter().all(|t| decode_tx(t, &limits).is_ok());
-            Response::ProcessProposal(if all_decode {
+            // Every tx decodes and their gas limits fit the block's `max_gas`.
+            let (limits, block) = app.params().map(|p| (p.limits.clone(), p.block)).unwrap_or_default();
+            let gas = r
+                .txs
+                .iter()
+                .try_fold(0u64, |sum, t| decode_tx(t, &limits).ok().and_then(|tx| sum.checked_add(tx.gas_limit)));
+            Response::ProcessProposal(if gas.is_some_and(|g| g <= block.max_gas) {
                 response::ProcessProposal::Accept
             } else {
                 response::ProcessProposal::Reject

@@ -46,6 +46,15 @@ impl TxOutcome {
         self.code == 0
     }
 
+    /// A tx the block had no gas left for: refused without running (SDK code 11, as its block
+    /// gas meter does). Valid proposals never get here: their gas limits fit the block.
+    pub fn out_of_block_gas(gas_wanted: u64, block_gas: u64, max_gas: u64) -> Self {
+        let err = TxError::OutOfGas(format!(
+            "no block gas left to run tx: gas wanted {gas_wanted}, block gas used {block_gas} of {max_gas}"
+        ));
+        TxOutcome::failed(&err, gas_wanted, 0, vec![])
+    }
+
     /// As CometBFT's `ExecTxResult`.
     pub fn to_exec_result(&self) -> ExecTxResult {
         ExecTxResult {

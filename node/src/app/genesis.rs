@@ -33,6 +33,7 @@ pub fn apply_genesis(host: &mut WasmHost, genesis: &Genesis) -> Result<(ChainPar
         chain_id: genesis.chain_id.clone(),
         limits: state.auth.params.clone(),
         upload_allowlist: state.wasm.upload_allowlist.clone(),
+        block: genesis.block_params().map_err(err)?,
     };
     save_params(host.store(), &params);
 

@@ -22,7 +22,7 @@ use leasehold_wasm_host::{HostOptions, Overlay, Store, WasmHost};
 use tendermint_proto::abci::ExecTxResult;
 use tendermint_proto::types::{BlockId, Header};
 
-use crate::app::exec::{ExecEnv, TxOutcome, run_tx};
+use crate::app::exec::{ExecEnv, TxOutcome, run_decoded, run_tx};
 use crate::app::handlers::HandlerEnv;
 use crate::app::params::{ChainParams, load_params};
 use crate::auth::ante::{AnteParams, ExecMode, GasPrice};
@@ -32,6 +32,7 @@ use crate::error::NodeError;
 use crate::genesis::Genesis;
 use crate::store::commitment::next_app_hash;
 use crate::store::{CommitBatch, Db};
+use crate::tx::decode_tx;
 
 pub use view::{ChainStatus, ChainView};
 
@@ -243,10 +244,21 @@ impl App {
         let mut results = Vec::with_capacity(txs.len());
         let mut tx_index = Vec::with_capacity(txs.len());
         let mut host = std::mem::replace(&mut self.host, self.check.with_store(Store::new()));
+        // The block's gas: the sum of its txs' gas limits, at most `block.max_gas`.
+        let mut block_gas = 0u64;
         for (i, raw) in txs.iter().enumerate() {
             let index = u32::try_from(i).map_err(|_| NodeError::Consensus("too many txs".into()))?;
             let env = self.env(&params, ExecMode::Deliver, height, index);
-            let (outcome, _) = run_tx(&mut host, raw, &env);
+            let outcome = match decode_tx(raw, &params.limits) {
+                Ok(tx) if block_gas.saturating_add(tx.gas_limit) > params.block.max_gas => {
+                    TxOutcome::out_of_block_gas(tx.gas_limit, block_gas, params.block.max_gas)
+                }
+                Ok(tx) => {
+                    block_gas = block_gas.saturating_add(tx.gas_limit);
+                    run_decoded(&mut host, &tx, &env)
+                }
+                Err(_) => run_tx(&mut host, raw, &env).0,
+            };
             let hash = crate::tx::tx_hash(raw);
             tx_index.push((hash, indexed_strings(height, &hash, &outcome)));
             results.push(outcome);

@@ -13,11 +13,8 @@ use tendermint::{AppHash, Hash, PublicKey, Time, account, chain, validator};
 use tendermint_proto::abci::ExecTxResult;
 use tendermint_proto::types::{BlockId as RawBlockId, HashedParams, Header as RawHeader};
 
+use crate::app::params::BlockParams;
 use crate::error::NodeError;
-
-/// The consensus params a dev chain reports (CometBFT defaults: 22 MiB blocks, no gas cap).
-pub const BLOCK_MAX_BYTES: i64 = 22_020_096;
-pub const BLOCK_MAX_GAS: i64 = -1;
 
 /// The one validator of a dev chain.
 #[derive(Clone, Debug)]
@@ -74,15 +71,17 @@ pub fn results_hash(results: &[ExecTxResult]) -> Hash {
 }
 
 /// CometBFT's `ConsensusParams.Hash()`.
-pub fn consensus_hash() -> Hash {
+pub fn consensus_hash(block: &BlockParams) -> Hash {
     Hash::Sha256(sha256(
-        &HashedParams { block_max_bytes: BLOCK_MAX_BYTES, block_max_gas: BLOCK_MAX_GAS }.encode_to_vec(),
+        &HashedParams { block_max_bytes: block.max_bytes_i64(), block_max_gas: block.max_gas_i64() }.encode_to_vec(),
     ))
 }
 
 /// What a new header is built from.
 pub struct HeaderInput<'a> {
     pub chain_id: &'a str,
+    /// The chain's block limits (hashed into the header as CometBFT does).
+    pub block_params: &'a BlockParams,
     pub height: u64,
     pub time: Time,
     pub last_block_id: Option<RawBlockId>,
@@ -110,7 +109,7 @@ pub fn build_header(v: &DevValidator, input: &HeaderInput<'_>) -> Result<(RawHea
         data_hash: Some(data_hash(input.txs)),
         validators_hash: vset,
         next_validators_hash: vset,
-        consensus_hash: consensus_hash(),
+        consensus_hash: consensus_hash(input.block_params),
         app_hash: AppHash::try_from(input.app_hash.to_vec()).map_err(|e| bad(&e))?,
         last_results_hash: Some(results_hash(input.last_results)),
         evidence_hash: Some(Hash::Sha256(simple_hash_from_byte_vectors::<tendermint::crypto::default::Sha256>(

@@ -12,7 +12,8 @@ pub const CACHE_SIZE: usize = 10_000;
 
 #[derive(Debug)]
 pub struct Mempool {
-    txs: VecDeque<([u8; 32], Vec<u8>)>,
+    /// (hash, tx bytes, gas wanted) in arrival order.
+    txs: VecDeque<([u8; 32], Vec<u8>, u64)>,
     hashes: BTreeSet<[u8; 32]>,
     max_txs: usize,
     cache: SeenCache,
@@ -51,11 +52,12 @@ impl Mempool {
         Ok(())
     }
 
-    /// Adds a tx that passed CheckTx; its hash stays in the cache after it leaves the pool.
-    pub fn push(&mut self, hash: [u8; 32], tx: Vec<u8>) {
+    /// Adds a tx that passed CheckTx with its gas limit; its hash stays in the cache after it
+    /// leaves the pool.
+    pub fn push(&mut self, hash: [u8; 32], tx: Vec<u8>, gas_wanted: u64) {
         if self.hashes.insert(hash) {
             self.cache.insert(hash);
-            self.txs.push_back((hash, tx));
+            self.txs.push_back((hash, tx, gas_wanted));
         }
     }
 
@@ -66,18 +68,23 @@ impl Mempool {
         self.cache.remove(hash);
     }
 
-    /// Removes and returns txs from the front while they fit in `max_bytes` in total, with
-    /// their hashes (which stay in the cache).
-    pub fn take(&mut self, max_bytes: usize) -> (Vec<[u8; 32]>, Vec<Vec<u8>>) {
+    /// Removes and returns txs from the front while they fit in `max_bytes` and their gas limits
+    /// in `max_gas` in total (CometBFT's `ReapMaxBytesMaxGas`), with their hashes (which stay in
+    /// the cache). A tx that alone exceeds a limit is still taken, alone, so the pool never
+    /// stalls (the block's own checks refuse it).
+    pub fn take(&mut self, max_bytes: usize, max_gas: u64) -> (Vec<[u8; 32]>, Vec<Vec<u8>>) {
         let mut hashes = Vec::new();
         let mut out = Vec::new();
         let mut size = 0usize;
-        while let Some((_, tx)) = self.txs.front() {
-            if size + tx.len() > max_bytes && !out.is_empty() {
+        let mut gas = 0u64;
+        while let Some((_, tx, wanted)) = self.txs.front() {
+            let over = size.saturating_add(tx.len()) > max_bytes || gas.saturating_add(*wanted) > max_gas;
+            if over && !out.is_empty() {
                 break;
             }
-            size += tx.len();
-            if let Some((hash, tx)) = self.txs.pop_front() {
+            size = size.saturating_add(tx.len());
+            gas = gas.saturating_add(*wanted);
+            if let Some((hash, tx, _)) = self.txs.pop_front() {
                 self.hashes.remove(&hash);
                 hashes.push(hash);
                 out.push(tx);
@@ -91,7 +98,7 @@ impl Mempool {
     pub fn retain(&mut self, mut keep: impl FnMut(&[u8]) -> bool) {
         let hashes = &mut self.hashes;
         let cache = &mut self.cache;
-        self.txs.retain(|(hash, tx)| {
+        self.txs.retain(|(hash, tx, _)| {
             let k = keep(tx);
             if !k {
                 hashes.remove(hash);
@@ -148,11 +155,11 @@ mod tests {
     fn fifo_without_duplicates_within_limits() {
         let mut m = Mempool::new(2);
         m.admit(&[1; 32]).unwrap();
-        m.push([1; 32], vec![1; 10]);
+        m.push([1; 32], vec![1; 10], 1);
         assert!(matches!(m.admit(&[1; 32]), Err(TxError::TxInMempool(_))));
-        m.push([2; 32], vec![2; 10]);
+        m.push([2; 32], vec![2; 10], 1);
         assert!(matches!(m.admit(&[3; 32]), Err(TxError::MempoolFull(_))));
-        assert_eq!(m.take(15), (vec![[1; 32]], vec![vec![1; 10]]));
+        assert_eq!(m.take(15, u64::MAX), (vec![[1; 32]], vec![vec![1; 10]]));
         m.retain(|_| false);
         assert!(m.is_empty());
         assert!(!m.contains(&[2; 32]));
@@ -161,12 +168,12 @@ mod tests {
     #[test]
     fn a_committed_tx_stays_a_duplicate_until_evicted() {
         let mut m = Mempool::with_cache(10, 2);
-        m.push([1; 32], vec![1]);
-        assert_eq!(m.take(100), (vec![[1; 32]], vec![vec![1]]));
+        m.push([1; 32], vec![1], 1);
+        assert_eq!(m.take(100, u64::MAX), (vec![[1; 32]], vec![vec![1]]));
         // Left the pool with its block; sent again it is still a duplicate.
         assert!(matches!(m.admit(&[1; 32]), Err(TxError::TxInMempool(_))));
-        m.push([2; 32], vec![2]);
-        m.push([3; 32], vec![3]);
+        m.push([2; 32], vec![2], 1);
+        m.push([3; 32], vec![3], 1);
         // The cache holds two hashes: the oldest went first.
         m.admit(&[1; 32]).unwrap();
         assert!(m.admit(&[2; 32]).is_err() && m.admit(&[3; 32]).is_err());
@@ -175,18 +182,32 @@ mod tests {
     #[test]
     fn txs_that_fail_leave_the_cache() {
         let mut m = Mempool::with_cache(10, 3);
-        m.push([1; 32], vec![1]);
-        m.push([2; 32], vec![2]);
+        m.push([1; 32], vec![1], 1);
+        m.push([2; 32], vec![2], 1);
         m.retain(|tx| tx != [1]);
         m.admit(&[1; 32]).unwrap();
-        m.take(100);
+        m.take(100, u64::MAX);
         m.forget(&[2; 32]);
         m.admit(&[2; 32]).unwrap();
         // A hash forgotten and pushed again is not evicted by its own stale slot.
-        m.push([2; 32], vec![2]);
-        m.push([4; 32], vec![4]);
+        m.push([2; 32], vec![2], 1);
+        m.push([4; 32], vec![4], 1);
         assert!(m.admit(&[2; 32]).is_err());
-        m.push([5; 32], vec![5]);
+        m.push([5; 32], vec![5], 1);
         assert!(m.admit(&[2; 32]).is_err() && m.admit(&[4; 32]).is_err() && m.admit(&[5; 32]).is_err());
+    }
+
+    /// CometBFT's reaping: txs are taken while their gas limits fit the block's `max_gas`; one
+    /// larger than the whole budget still goes alone (the block refuses it, the pool moves on).
+    #[test]
+    fn take_stops_at_the_block_gas_limit() {
+        let mut m = Mempool::new(10);
+        m.push([1; 32], vec![1], 40);
+        m.push([2; 32], vec![2], 40);
+        m.push([3; 32], vec![3], 40);
+        assert_eq!(m.take(1000, 100), (vec![[1; 32], [2; 32]], vec![vec![1], vec![2]]));
+        m.push([4; 32], vec![4], 500);
+        assert_eq!(m.take(1000, 100).0, vec![[3; 32]]);
+        assert_eq!(m.take(1000, 100).0, vec![[4; 32]], "an oversized tx is taken alone");
     }
 }

@@ -15,7 +15,7 @@ use tokio::sync::broadcast;
 
 use crate::app::exec::TxOutcome;
 use crate::app::{App, BlockOutcome};
-use crate::dev::header::{BLOCK_MAX_BYTES, DevValidator, HeaderInput, build_header};
+use crate::dev::header::{DevValidator, HeaderInput, build_header};
 use crate::dev::mempool::Mempool;
 use crate::error::NodeError;
 use crate::tx::tx_hash;
@@ -129,7 +129,7 @@ impl Producer {
         }
         let outcome = self.app.check_tx(&tx);
         if outcome.is_ok() {
-            self.mempool.push(hash, tx);
+            self.mempool.push(hash, tx, outcome.gas_wanted);
         } else {
             tracing::debug!(tx = %hex::encode_upper(hash), code = outcome.code, log = %outcome.log, "CheckTx rejected");
         }
@@ -145,13 +145,15 @@ impl Producer {
             _ => time,
         };
         let (height, app_hash) = self.app.state();
-        let chain_id =
-            self.app.params().map(|p| p.chain_id.clone()).ok_or_else(|| NodeError::Genesis("no genesis".into()))?;
-        let (hashes, txs) = self.mempool.take(usize::try_from(BLOCK_MAX_BYTES).unwrap_or(usize::MAX));
+        let params = self.app.params().cloned().ok_or_else(|| NodeError::Genesis("no genesis".into()))?;
+        let chain_id = params.chain_id.clone();
+        let block = params.block;
+        let (hashes, txs) = self.mempool.take(usize::try_from(block.max_bytes).unwrap_or(usize::MAX), block.max_gas);
         let (header, block_id) = build_header(
             &self.validator,
             &HeaderInput {
                 chain_id: &chain_id,
+                block_params: &block,
                 height: height + 1,
                 time,
                 last_block_id: self.last_block_id.clone(),

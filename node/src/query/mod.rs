@@ -1,8 +1,9 @@
 //! The query and broadcast services, registered by method path on one
 //! [`leasehold_grpc_router::Router`] so gRPC (:9090) and ABCI `Query` answer the same way:
 //! `cosmos.auth.v1beta1.Query` ([`auth`]), `cosmos.bank.v1beta1.Query` ([`bank`]),
-//! `cosmwasm.wasm.v1.Query` ([`wasm`]), `cosmos.tx.v1beta1.Service` ([`tx`]) and
-//! `cosmos.base.tendermint.v1beta1.Service` ([`tendermint`]). Every handler reads committed
+//! `cosmwasm.wasm.v1.Query` ([`wasm`]), `cosmos.tx.v1beta1.Service` ([`tx`]),
+//! `cosmos.base.tendermint.v1beta1.Service` ([`tendermint`]) and the block limits
+//! (`cosmos.consensus.v1.Query/Params`, `cosmos.params.v1beta1.Query/Params`: [`consensus`]). Every handler reads committed
 //! state through a [`ChainView`] on a blocking thread. Errors use the gRPC codes the Cosmos SDK
 //! returns (e.g. `NotFound` for an unknown account), so cosmrs/CosmJS clients behave as usual.
 
@@ -12,6 +13,7 @@
 pub mod abci;
 pub mod auth;
 pub mod bank;
+pub mod consensus;
 pub mod events;
 pub mod tendermint;
 pub mod tx;
@@ -82,5 +84,6 @@ pub fn router(services: Services) -> Router {
     wasm::register(&mut r, &services);
     tx::register(&mut r, &services);
     tendermint::register(&mut r, &services);
+    consensus::register(&mut r, &services);
     r
 }

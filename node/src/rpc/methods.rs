@@ -525,18 +525,10 @@ fn validators(ctx: &RpcContext, args: &Args) -> Result<String, RpcError> {
 /// The `genesis` answer, built once at start: the node's genesis file with the CometBFT fields
 /// it lacks (consensus params, the validator set) filled in with the dev chain's values.
 pub fn genesis_result(genesis_json: &[u8], validator: &crate::dev::DevValidator) -> Result<String, RpcError> {
-    use crate::dev::header::{BLOCK_MAX_BYTES, BLOCK_MAX_GAS};
     let mut doc: serde_json::Map<String, Value> = serde_json::from_slice(genesis_json).map_err(RpcError::internal)?;
     doc.entry("initial_height").or_insert_with(|| Value::from("1"));
-    doc.entry("consensus_params").or_insert_with(|| {
-        serde_json::json!({
-            "block": {"max_bytes": BLOCK_MAX_BYTES.to_string(), "max_gas": BLOCK_MAX_GAS.to_string()},
-            "evidence": {"max_age_num_blocks": "100000", "max_age_duration": "172800000000000", "max_bytes": "1048576"},
-            "validator": {"pub_key_types": ["ed25519"]},
-            "version": {"app": "0"},
-            "abci": {"vote_extensions_enable_height": "0"}
-        })
-    });
+    doc.entry("consensus_params")
+        .or_insert_with(|| crate::genesis::consensus_params_json(&crate::app::params::BlockParams::default()));
     if !doc.contains_key("validators") {
         let v = serde_json::to_value(ValidatorJson::of(validator)).map_err(RpcError::internal)?;
         let entry = serde_json::json!({

@@ -51,11 +51,13 @@ fn serve(dir: &std::path::Path) -> std::net::SocketAddr {
     rx.recv().unwrap()
 }
 
-/// The consensus params CometBFT sends at InitChain (its defaults).
+/// The consensus params CometBFT sends at InitChain: those of the genesis file `leaseholdd`
+/// writes (CometBFT's defaults but for the block gas limit).
 fn consensus_params() -> tendermint_proto::v0_38::types::ConsensusParams {
     use tendermint_proto::v0_38::types::*;
+    let max_gas = i64::try_from(leasehold_node::app::params::DEFAULT_BLOCK_MAX_GAS).unwrap();
     ConsensusParams {
-        block: Some(BlockParams { max_bytes: 22_020_096, max_gas: -1 }),
+        block: Some(BlockParams { max_bytes: 22_020_096, max_gas }),
         evidence: Some(EvidenceParams {
             max_age_num_blocks: 100_000,
             max_age_duration: Some(tendermint_proto::google::protobuf::Duration { seconds: 172_800, nanos: 0 }),
@@ -516,4 +518,109 @@ fn finalize_block_again_at_the_pending_height_re_executes_it() {
         (info.last_block_height as u64, info.last_block_app_hash.to_vec()),
         (with_txs.height, with_txs.app_hash.to_vec())
     );
+}
+
+/// One request frame to the ABCI socket and its response (after a flush), on a fresh connection.
+fn one_request(
+    addr: std::net::SocketAddr,
+    value: tendermint_proto::v0_38::abci::request::Value,
+) -> tendermint_proto::v0_38::abci::Response {
+    use tendermint_proto::v0_38::abci::{Request, RequestFlush, request};
+    let mut bytes = Request { value: Some(value) }.encode_length_delimited_to_vec();
+    bytes.extend(Request { value: Some(request::Value::Flush(RequestFlush {})) }.encode_length_delimited_to_vec());
+    let mut out = raw_exchange(addr, &bytes);
+    out.remove(0)
+}
+
+/// The block gas limit (CometBFT's `consensus_params.block.max_gas`, here 100M, from InitChain)
+/// holds everywhere a block is made or checked: PrepareProposal takes txs while their gas limits
+/// fit, ProcessProposal rejects a block over it, FinalizeBlock refuses (code 11) a tx the block
+/// has no gas left for, and `cosmos.consensus.v1.Query/Params` reports it.
+#[test]
+fn the_block_gas_limit_holds_in_prepare_process_finalize_and_queries() {
+    use tendermint_proto::v0_38::abci::{RequestPrepareProposal, RequestProcessProposal, request};
+    let node = TestNode::new();
+    let to = dev("admin");
+    let txs: Vec<Vec<u8>> = ["tenant", "provider-gpu", "auditor"]
+        .iter()
+        .map(|name| {
+            let from = dev(name);
+            node.sign(
+                &from,
+                vec![send(&from.account_id, &to.account_id, vec![coin(1, DENOM)])],
+                1_000,
+                40_000_000,
+                None,
+            )
+        })
+        .collect();
+
+    let dir = tempfile::tempdir().unwrap();
+    let addr = serve(dir.path());
+    let mut c = ClientBuilder::default().connect(addr).unwrap();
+    let mut init = init_dev_chain();
+    init.consensus_params.as_mut().unwrap().block.as_mut().unwrap().max_gas = 100_000_000;
+    c.init_chain(init).unwrap();
+    c.finalize_block(replay_of(&node, 1, &[])).unwrap();
+    c.commit().unwrap();
+
+    let prepare = request::Value::PrepareProposal(RequestPrepareProposal {
+        max_tx_bytes: 1_000_000,
+        txs: txs.iter().map(|t| t.clone().into()).collect(),
+        height: 2,
+        time: Some(node.time_of(2).into()),
+        proposer_address: vec![1; 20].into(),
+        next_validators_hash: vec![0; 32].into(),
+        ..Default::default()
+    });
+    match one_request(addr, prepare).value {
+        Some(tendermint_proto::v0_38::abci::response::Value::PrepareProposal(p)) => {
+            assert_eq!(p.txs.len(), 2, "two 40M txs fit 100M, the third does not")
+        }
+        other => panic!("{other:?}"),
+    }
+    let process = |n: usize| {
+        let req = request::Value::ProcessProposal(RequestProcessProposal {
+            txs: txs[..n].iter().map(|t| t.clone().into()).collect(),
+            height: 2,
+            time: Some(node.time_of(2).into()),
+            hash: vec![2; 32].into(),
+            proposer_address: vec![1; 20].into(),
+            next_validators_hash: vec![0; 32].into(),
+            ..Default::default()
+        });
+        match one_request(addr, req).value {
+            Some(tendermint_proto::v0_38::abci::response::Value::ProcessProposal(p)) => p.status,
+            other => panic!("{other:?}"),
+        }
+    };
+    assert_eq!(process(2), tendermint_proto::v0_38::abci::response_process_proposal::ProposalStatus::Accept as i32);
+    assert_eq!(process(3), tendermint_proto::v0_38::abci::response_process_proposal::ProposalStatus::Reject as i32);
+
+    let mut c = ClientBuilder::default().connect(addr).unwrap();
+    let r = c.finalize_block(replay_of(&node, 2, &txs)).unwrap();
+    let codes: Vec<(u32, &str)> = r.tx_results.iter().map(|t| (t.code, t.codespace.as_str())).collect();
+    assert_eq!(codes, vec![(0, ""), (0, ""), (11, "sdk")]);
+    assert!(r.tx_results[2].log.contains("no block gas left"), "{}", r.tx_results[2].log);
+    c.commit().unwrap();
+
+    let q = c.query(RequestQuery { path: "/cosmos.consensus.v1.Query/Params".into(), ..Default::default() }).unwrap();
+    assert_eq!(q.code, 0, "{}", q.log);
+    let params = leasehold_node::query::consensus::QueryConsensusParamsResponse::decode(q.value.as_ref()).unwrap();
+    assert_eq!(params.params.unwrap().block.unwrap().max_gas, 100_000_000);
+    let legacy = c
+        .query(RequestQuery {
+            path: "/cosmos.params.v1beta1.Query/Params".into(),
+            data: cosmos_sdk_proto::cosmos::params::v1beta1::QueryParamsRequest {
+                subspace: "baseapp".into(),
+                key: "BlockParams".into(),
+            }
+            .encode_to_vec()
+            .into(),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(legacy.code, 0, "{}", legacy.log);
+    let p = cosmos_sdk_proto::cosmos::params::v1beta1::QueryParamsResponse::decode(legacy.value.as_ref()).unwrap();
+    assert_eq!(p.param.unwrap().value, r#"{"max_bytes":"22020096","max_gas":"100000000"}"#);
 }

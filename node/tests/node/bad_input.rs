@@ -471,6 +471,7 @@ fn a_block_with_invalid_txs_executes_the_valid_ones() {
         &validator(),
         &HeaderInput {
             chain_id: DEV_CHAIN_ID,
+            block_params: &leasehold_node::app::params::BlockParams::default(),
             height: 1,
             time,
             last_block_id: None,
