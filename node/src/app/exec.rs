@@ -9,7 +9,7 @@ use leasehold_wasm_host::{GasMeter, Store, WasmHost};
 use prost::Message;
 use tendermint_proto::abci::{Event as AbciEvent, EventAttribute, ExecTxResult};
 
-use crate::app::handlers::{HandlerEnv, handle};
+use crate::app::handlers::{HandlerEnv, handle, validate_basic};
 use crate::auth::ante::{AnteParams, ExecMode, run_ante};
 use crate::error::TxError;
 use crate::tx::{DecodedTx, decode_tx};
@@ -120,6 +120,13 @@ pub fn run_decoded(host: &mut WasmHost, tx: &DecodedTx, env: &ExecEnv<'_>) -> Tx
         ExecMode::Deliver => Some(TransactionInfo::new(env.tx_index, cosmwasm_std::Binary::from(tx.hash.to_vec()))),
         _ => None,
     });
+    // Stateless checks first (the SDK's ValidateBasic): a malformed message never reaches the
+    // ante handler, so it is refused in CheckTx and costs no fee.
+    for msg in &tx.msgs {
+        if let Err(e) = validate_basic(env.handlers.api, msg) {
+            return TxOutcome::failed(&e, tx.gas_limit, 0, vec![]);
+        }
+    }
     let meter = GasMeter::new(limit);
     let scope = host.scope(meter.clone());
 

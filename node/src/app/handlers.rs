@@ -36,6 +36,55 @@ fn check_address(api: &Bech32Api, what: &str, address: &str) -> Result<(), TxErr
     api.validate(address).map_err(|e| TxError::InvalidAddress(format!("invalid {what} address: {e}")))
 }
 
+/// The stateless checks of a message (the SDK's `ValidateBasic`): every address well formed,
+/// required fields present. Run before the ante handler in every mode, so CheckTx refuses a
+/// malformed message before it can cost a fee in a block.
+pub fn validate_basic(api: &Bech32Api, msg: &Msg) -> Result<(), TxError> {
+    let funds = |coins: &[cosmwasm_std::Coin]| validate_coins(coins).map_err(|e| TxError::InvalidCoins(e.to_string()));
+    match msg {
+        Msg::Send { from, to, amount } => {
+            check_address(api, "from", from)?;
+            check_address(api, "to", to)?;
+            if amount.is_empty() {
+                return Err(TxError::InvalidCoins("must send a positive amount".into()));
+            }
+            funds(amount)
+        }
+        Msg::StoreCode { sender, wasm } => {
+            check_address(api, "sender", sender)?;
+            if wasm.is_empty() {
+                return Err(TxError::Host(HostError::Empty("code bytes: is required".into())));
+            }
+            Ok(())
+        }
+        Msg::Instantiate { sender, admin, label, funds: coins, .. }
+        | Msg::Instantiate2 { sender, admin, label, funds: coins, .. } => {
+            check_address(api, "sender", sender)?;
+            if let Some(admin) = admin {
+                check_address(api, "admin", admin)?;
+            }
+            if label.trim().is_empty() {
+                return Err(TxError::Host(HostError::Empty("label is required".into())));
+            }
+            funds(coins)
+        }
+        Msg::Execute { sender, contract, funds: coins, .. } => {
+            check_address(api, "sender", sender)?;
+            check_address(api, "contract", contract)?;
+            funds(coins)
+        }
+        Msg::Migrate { sender, contract, .. } | Msg::ClearAdmin { sender, contract } => {
+            check_address(api, "sender", sender)?;
+            check_address(api, "contract", contract)
+        }
+        Msg::UpdateAdmin { sender, new_admin, contract } => {
+            check_address(api, "sender", sender)?;
+            check_address(api, "new admin", new_admin)?;
+            check_address(api, "contract", contract)
+        }
+    }
+}
+
 /// wasmd's gzip handling of uploads: inflated with the same 800 KiB cap, charged per byte.
 fn inflate(meter: &GasMeter, code: &[u8]) -> Result<Vec<u8>, TxError> {
     if !code.starts_with(&[0x1f, 0x8b, 0x08]) {

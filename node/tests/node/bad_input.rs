@@ -389,14 +389,15 @@ fn uploads_that_fail_keep_fee_and_sequence_only() {
         None,
     );
     assert_code(&node.deliver(tx), "wasm", 2);
+    // Empty code fails the stateless checks: refused in CheckTx, no fee, no sequence.
     let tx = node.sign(&admin, vec![store_code_msg(&admin, vec![])], FEE, UPLOAD_GAS, None);
-    assert_code(&node.deliver(tx), "wasm", 12);
+    assert_code(&node.submit(tx), "wasm", 12);
     let host = node.app().view().host().expect("host");
     assert!(host.code_info(4).expect("code info").is_none());
     assert_eq!(node.balance(&tenant.address, DENOM), START - FEE);
-    assert_eq!(node.balance(&admin.address, DENOM), START - 2 * FEE);
+    assert_eq!(node.balance(&admin.address, DENOM), START - FEE);
     assert_eq!(node.account(&tenant.address).expect("account").sequence, 1);
-    assert_eq!(node.account(&admin.address).expect("account").sequence, 2);
+    assert_eq!(node.account(&admin.address).expect("account").sequence, 1);
 }
 
 #[test]
@@ -557,4 +558,43 @@ fn a_fee_the_payer_can_no_longer_afford_fails_the_tx_without_charging_it() {
         Some(1),
     );
     assert_ok(&node.deliver(free));
+}
+
+/// Regression: CheckTx ran only the ante handler, so a message with a malformed address passed
+/// it, went into a block and failed there — costing its sender the fee and a sequence for a
+/// mistake any node could see without state. The stateless checks (the SDK's ValidateBasic) now
+/// run first in every mode: CheckTx refuses it (sdk 7), nothing is charged.
+#[test]
+fn malformed_addresses_are_refused_in_check_tx_before_any_fee() {
+    let mut node = TestNode::new();
+    let tenant = dev("tenant");
+    let market = node.market.clone();
+    let raw_any = |type_url: &str, value: Vec<u8>| cosmos_sdk_proto::Any { type_url: type_url.into(), value };
+    let bad_to = raw_any(
+        "/cosmos.bank.v1beta1.MsgSend",
+        cosmos_sdk_proto::cosmos::bank::v1beta1::MsgSend {
+            from_address: tenant.address.clone(),
+            to_address: "lease1notanaddress".into(),
+            amount: vec![cosmos_sdk_proto::cosmos::base::v1beta1::Coin { denom: DENOM.into(), amount: "1".into() }],
+        }
+        .encode_to_vec(),
+    );
+    let bad_contract = raw_any(
+        "/cosmwasm.wasm.v1.MsgExecuteContract",
+        cosmos_sdk_proto::cosmwasm::wasm::v1::MsgExecuteContract {
+            sender: tenant.address.clone(),
+            contract: market.replace("lease1", "cosmos1"),
+            msg: b"{}".to_vec(),
+            funds: vec![],
+        }
+        .encode_to_vec(),
+    );
+    for msg in [bad_to, bad_contract] {
+        let tx = node.sign(&tenant, vec![msg], FEE, 200_000, None);
+        let out = node.submit(tx);
+        assert_code(&out, "sdk", 7);
+    }
+    node.block();
+    assert_eq!(node.balance(&tenant.address, DENOM), START, "no fee was taken");
+    assert_eq!(node.account(&tenant.address).expect("account").sequence, 0);
 }

@@ -115,13 +115,14 @@ fn admin_uploads_plain_and_gzipped_code_and_others_cannot() {
     assert!(bomb.len() < 10_000);
     let tx = node.sign(&admin, vec![store_code(&admin, bomb)], 10_000, UPLOAD_GAS, None);
     assert_code(&node.deliver(tx), "wasm", 13);
+    // Empty code fails the stateless checks: refused in CheckTx, no fee.
     let tx = node.sign(&admin, vec![store_code(&admin, vec![])], 10_000, UPLOAD_GAS, None);
-    assert_code(&node.deliver(tx), "wasm", 12);
+    assert_code(&node.submit(tx), "wasm", 12);
     assert!(!code_exists(&node, 6));
     // The next good upload still gets code id 6.
     let out = node.exec(&admin, vec![store_code(&admin, code)], 10_000, UPLOAD_GAS);
     assert_eq!(response::<wasm::MsgStoreCodeResponse>(&out).code_id, 6);
-    assert_eq!(node.balance(&admin.address, DENOM), START - 8 * 10_000);
+    assert_eq!(node.balance(&admin.address, DENOM), START - 7 * 10_000);
 }
 
 #[test]
@@ -290,9 +291,10 @@ fn execute_and_query_the_marketplace() {
         msg: b"{}".to_vec(),
         funds: vec![],
     });
+    // The empty label fails the stateless checks: refused in CheckTx, no fee.
     let tx = node.sign(&tenant, vec![unlabelled], 5_000, GAS, None);
-    assert_code(&node.deliver(tx), "wasm", 12);
-    assert_eq!(node.balance(&tenant.address, DENOM), START - 5_000_000 - 6 * 5_000);
+    assert_code(&node.submit(tx), "wasm", 12);
+    assert_eq!(node.balance(&tenant.address, DENOM), START - 5_000_000 - 5 * 5_000);
     assert_eq!(node.balance(&tenant.address, USDC), START);
     // Queries: an unknown deployment is a query error, a raw read of a missing key is empty.
     let host = node.app().view().host().expect("host");
