@@ -70,6 +70,17 @@ fn decode_signer(info: &cosmos_sdk_proto::cosmos::tx::v1beta1::SignerInfo) -> Re
     Ok(SignerInfo { public_key, sequence: info.sequence, sign_mode: mode })
 }
 
+/// Refuses `bytes` unless they are the canonical encoding of `decoded`.
+fn canonical(bytes: &[u8], decoded: &impl Message, what: &str) -> Result<(), TxError> {
+    if decoded.encode_to_vec() == bytes {
+        return Ok(());
+    }
+    Err(TxError::Decode(format!(
+        "{what} is not canonically encoded: unknown, repeated or reordered fields, or non-minimal \
+         varints (re-encode it with a protobuf library; the SDK refuses unknown fields)"
+    )))
+}
+
 /// Decodes and checks a transaction. Nothing here reads state.
 pub fn decode_tx(raw: &[u8], limits: &TxLimits) -> Result<DecodedTx, TxError> {
     if raw.len() as u64 > limits.max_tx_bytes {
@@ -83,6 +94,13 @@ pub fn decode_tx(raw: &[u8], limits: &TxLimits) -> Result<DecodedTx, TxError> {
     let body = TxBody::decode(tx.body_bytes.as_slice()).map_err(|e| TxError::Decode(format!("body: {e}")))?;
     let auth =
         AuthInfo::decode(tx.auth_info_bytes.as_slice()).map_err(|e| TxError::Decode(format!("auth info: {e}")))?;
+    // No malleability: the bytes must be exactly what their decoded form encodes to. A `TxRaw`
+    // re-encoded another way (fields reordered or repeated, padded varints, unknown fields)
+    // would carry the same signatures under a second hash (ADR-027); unknown fields in the body
+    // or auth info would be signed data the chain silently ignores (the SDK refuses them).
+    canonical(raw, &tx, "tx (TxRaw)")?;
+    canonical(&tx.body_bytes, &body, "tx body")?;
+    canonical(&tx.auth_info_bytes, &auth, "tx auth info")?;
     if !body.extension_options.is_empty() || !body.non_critical_extension_options.is_empty() {
         return Err(TxError::InvalidRequest("extension options are not supported".into()));
     }

@@ -598,3 +598,50 @@ fn malformed_addresses_are_refused_in_check_tx_before_any_fee() {
     assert_eq!(node.balance(&tenant.address, DENOM), START, "no fee was taken");
     assert_eq!(node.account(&tenant.address).expect("account").sequence, 0);
 }
+
+/// Tx malleability (ADR-027): the same signed tx re-encoded another way — its `TxRaw` fields
+/// reordered or carrying an unknown field, or unknown fields in the body or auth info — is
+/// refused with a clear decode error (sdk 2) instead of entering the chain under a second hash.
+#[test]
+fn re_encoded_and_unknown_field_txs_are_refused() {
+    use cosmos_sdk_proto::cosmos::tx::v1beta1::TxRaw;
+    let mut node = TestNode::new();
+    let tenant = dev("tenant");
+    let admin = dev("admin");
+    let signed = node.sign(&tenant, vec![send_of(&tenant, &admin, 1)], FEE, 200_000, None);
+    let raw = TxRaw::decode(signed.as_slice()).expect("raw");
+    let field = |n: u8, bytes: &[u8]| {
+        let mut out = vec![(n << 3) | 2];
+        prost::encoding::encode_varint(bytes.len() as u64, &mut out);
+        out.extend_from_slice(bytes);
+        out
+    };
+    // The signatures first, then the body and auth info: the same fields, another encoding.
+    let mut reordered = Vec::new();
+    for s in &raw.signatures {
+        reordered.extend(field(3, s));
+    }
+    reordered.extend(field(1, &raw.body_bytes));
+    reordered.extend(field(2, &raw.auth_info_bytes));
+    // An unknown field appended.
+    let mut unknown = signed.clone();
+    unknown.extend([0x20, 0x01]); // field 4, varint 1
+    let mut body_unknown = raw.clone();
+    body_unknown.body_bytes.extend([0x58, 0x01]); // field 11, varint 1
+    let mut auth_unknown = raw.clone();
+    auth_unknown.auth_info_bytes.extend([0x48, 0x01]); // field 9, varint 1
+    let limits = node.app().params().expect("params").limits.clone();
+    for (bytes, what) in [
+        (reordered, "TxRaw"),
+        (unknown, "TxRaw"),
+        (body_unknown.encode_to_vec(), "tx body"),
+        (auth_unknown.encode_to_vec(), "tx auth info"),
+    ] {
+        let err = leasehold_node::tx::decode_tx(&bytes, &limits).expect_err("refused");
+        assert!(err.to_string().contains(what) && err.to_string().contains("canonically"), "{what}: {err}");
+        assert_code(&node.submit(bytes), "sdk", 2);
+    }
+    // The canonical bytes still go through, once.
+    assert_ok(&node.deliver(signed));
+    assert_eq!(node.account(&tenant.address).expect("account").sequence, 1);
+}
