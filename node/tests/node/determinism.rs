@@ -157,3 +157,30 @@ fn one_different_tx_changes_the_app_hash_from_its_height_on() {
         assert_ne!(x.app_hash, y.app_hash, "height {}", x.height);
     }
 }
+
+/// No-op writes do not change the app hash (`docs/state.md`): two nodes run the same history
+/// except that in one the provider's tx also re-declares its registration unchanged (the
+/// registry deletes and re-writes its attribute index and record with the same values). The
+/// state changes are the same, and so are the app hashes.
+#[test]
+fn no_op_writes_do_not_change_the_app_hash() {
+    use crate::common::market::register;
+    use leasehold_types::provider::ExecuteMsg as RegistryMsg;
+    let gpu = dev("provider-gpu");
+    let admin = dev("admin");
+    let run = |redeclare: bool| {
+        let mut node = TestNode::new();
+        let registry = node.registry.clone();
+        node.exec(&gpu, vec![execute(&gpu.account_id, &registry, &register("gpu"), vec![])], 5_000, 2_000_000);
+        let mut msgs = vec![send(&gpu.account_id, &admin.account_id, vec![coin(1, DENOM)])];
+        if redeclare {
+            let RegistryMsg::Register { host_uri, attributes, info } = register("gpu") else { unreachable!() };
+            let same = RegistryMsg::Update { host_uri, attributes, info };
+            msgs.push(execute(&gpu.account_id, &registry, &same, vec![]));
+        }
+        let out = node.exec(&gpu, msgs, 5_000, 2_000_000);
+        assert!(!redeclare || find_event(&out, "wasm-provider-updated", &[]).is_some(), "the update ran");
+        node.app().state()
+    };
+    assert_eq!(run(false), run(true));
+}

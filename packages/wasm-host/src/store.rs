@@ -249,16 +249,21 @@ impl Branch {
         self.store.end_branch(self.depth, true);
     }
 
-    /// Like [`Branch::commit`], and returns the writes it moved down (a node hashes a block's
-    /// writes this way).
+    /// Like [`Branch::commit`], and returns the writes it moved down — only those that change
+    /// the state below the branch: a set to the value already there and a deletion of an absent
+    /// key are dropped (not moved down, not returned), so what a node hashes and persists for a
+    /// block is exactly its change of state (`docs/state.md`, "No-op writes").
     pub fn commit_with_writes(mut self) -> Overlay {
         self.open = false;
-        let writes = {
-            let layers = self.store.lock();
-            layers.overlays.last().cloned().unwrap_or_default()
+        let net = {
+            let mut layers = self.store.lock();
+            let top = layers.overlays.pop().unwrap_or_default();
+            let net: Overlay = top.into_iter().filter(|(k, v)| layers.get(k) != *v).collect();
+            layers.overlays.push(net.clone());
+            net
         };
         self.store.end_branch(self.depth, true);
-        writes
+        net
     }
 
     /// Drops this branch's writes (the same as dropping it).
@@ -540,5 +545,33 @@ mod tests {
         assert_eq!(keys(b.range(None, None, Order::Descending)), vec!["1=z"]);
         assert_eq!(prefix_end(&[1, 255]), Some(vec![2]));
         assert_eq!(prefix_end(&[255, 255]), None);
+    }
+
+    /// The writes a block hashes are its change of state: setting a key to the value it has and
+    /// deleting an absent key are no-ops and leave nothing behind; a key written and then put
+    /// back within the branch is no change either.
+    #[test]
+    fn commit_with_writes_returns_only_real_changes() {
+        let store = Store::new();
+        store.set(b"same", b"v");
+        store.set(b"changed", b"old");
+        store.set(b"restored", b"r");
+        let branch = store.branch();
+        store.set(b"same", b"v");
+        store.set(b"changed", b"new");
+        store.remove(b"absent");
+        store.set(b"restored", b"tmp");
+        store.set(b"restored", b"r");
+        store.set(b"fresh", b"f");
+        let writes = branch.commit_with_writes();
+        let expected: Overlay =
+            [(b"changed".to_vec(), Some(b"new".to_vec())), (b"fresh".to_vec(), Some(b"f".to_vec()))].into();
+        assert_eq!(writes, expected);
+        assert_eq!(store.get(b"changed"), Some(b"new".to_vec()));
+        assert_eq!(store.get(b"same"), Some(b"v".to_vec()));
+        // A deletion that removes something is a change.
+        let branch = store.branch();
+        store.remove(b"fresh");
+        assert_eq!(branch.commit_with_writes(), [(b"fresh".to_vec(), None)].into());
     }
 }
