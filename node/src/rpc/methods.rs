@@ -83,8 +83,6 @@ const DEFAULT_PER_PAGE: i64 = 30;
 const MAX_PER_PAGE: i64 = 100;
 /// Most blocks `blockchain` returns.
 const BLOCKCHAIN_LIMIT: u64 = 20;
-/// How far back `block_by_hash` looks (the store has no hash index).
-const BLOCK_BY_HASH_SCAN: u64 = 100_000;
 
 pub fn find(name: &str) -> Option<&'static Method> {
     METHODS.iter().find(|m| m.name == name)
@@ -456,18 +454,12 @@ async fn block(ctx: &RpcContext, requested: Option<i64>) -> Result<String, RpcEr
 async fn block_by_hash(ctx: &RpcContext, hash: Vec<u8>) -> Result<String, RpcError> {
     let (view, signer) = (ctx.view.clone(), ctx.signer.clone());
     let response = blocking(move || {
-        let latest = view.status().height;
-        let lowest = latest.saturating_sub(BLOCK_BY_HASH_SCAN).max(1);
-        for h in (lowest..=latest).rev() {
-            let b = load_block(&view, h)?;
-            if b.block_id.as_ref().is_some_and(|id| id.hash == hash) {
-                return Ok(BlockResponseJson {
-                    block_id: convert::block_id(&b)?,
-                    block: Some(convert::block_json(&b, &signer)?),
-                });
-            }
-        }
-        Ok(BlockResponseJson { block_id: Default::default(), block: None })
+        // One index lookup (it used to scan up to 100,000 stored blocks per call).
+        let Some(h) = view.db().block_height_by_hash(&hash).map_err(RpcError::internal)? else {
+            return Ok(BlockResponseJson { block_id: Default::default(), block: None });
+        };
+        let b = load_block(&view, h)?;
+        Ok(BlockResponseJson { block_id: convert::block_id(&b)?, block: Some(convert::block_json(&b, &signer)?) })
     })
     .await?;
     json(&response)

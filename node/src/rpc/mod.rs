@@ -67,6 +67,9 @@ pub struct Limits {
     pub max_concurrent_requests: usize,
     /// How long `broadcast_tx_commit` waits for the block (`timeout_broadcast_tx_commit`).
     pub commit_timeout: Duration,
+    /// How long a client may take to send its request body (CometBFT's `read_timeout`). The body
+    /// is read before a request permit is taken, so slow senders cannot hold the permits.
+    pub read_timeout: Duration,
 }
 
 impl Default for Limits {
@@ -80,6 +83,7 @@ impl Default for Limits {
             max_ws_connections: 256,
             max_concurrent_requests: 256,
             commit_timeout: Duration::from_secs(10),
+            read_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -222,8 +226,15 @@ async fn not_found() -> Response {
 }
 
 async fn post_jsonrpc(State(ctx): State<Arc<RpcContext>>, body: HttpBody) -> Response {
+    // The body first, within `read_timeout` and without a permit: a client that trickles its
+    // body (or never sends it) holds a connection, not one of the request permits.
+    let read = tokio::time::timeout(ctx.limits.read_timeout, axum::body::to_bytes(body, ctx.limits.max_body_bytes));
+    let Ok(read) = read.await else {
+        let data = format!("error reading request body: not received within {:?}", ctx.limits.read_timeout);
+        return error_response(StatusCode::REQUEST_TIMEOUT, &Value::Null, &RpcError::invalid_request(data));
+    };
     let Ok(_permit) = ctx.requests.try_acquire() else { return busy() };
-    let bytes = match axum::body::to_bytes(body, ctx.limits.max_body_bytes).await {
+    let bytes = match read {
         Ok(b) => b,
         Err(e) => {
             // axum reports `http_body_util::LengthLimitError` ("length limit exceeded").

@@ -30,6 +30,8 @@ const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 const BLOCKS: TableDefinition<u64, &[u8]> = TableDefinition::new("blocks");
 const TX_BY_HASH: TableDefinition<&[u8], &[u8]> = TableDefinition::new("tx_by_hash");
 const TX_EVENTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("tx_events");
+/// Block id hash -> height (so `block_by_hash` is one lookup, not a scan).
+const BLOCK_BY_HASH: TableDefinition<&[u8], u64> = TableDefinition::new("block_by_hash");
 
 /// Where a transaction is: block height and index in the block.
 pub type TxLocation = (u64, u32);
@@ -83,6 +85,7 @@ impl Db {
             tx.open_table(BLOCKS).map_err(NodeError::db)?;
             tx.open_table(TX_BY_HASH).map_err(NodeError::db)?;
             tx.open_table(TX_EVENTS).map_err(NodeError::db)?;
+            tx.open_table(BLOCK_BY_HASH).map_err(NodeError::db)?;
         }
         tx.commit().map_err(NodeError::db)?;
         Ok(Db { db })
@@ -130,6 +133,10 @@ impl Db {
             }
             let mut blocks = tx.open_table(BLOCKS).map_err(NodeError::db)?;
             blocks.insert(batch.height, batch.block.encode_to_vec().as_slice()).map_err(NodeError::db)?;
+            if let Some(id) = batch.block.block_id.as_ref().filter(|id| !id.hash.is_empty()) {
+                let mut by_block_hash = tx.open_table(BLOCK_BY_HASH).map_err(NodeError::db)?;
+                by_block_hash.insert(id.hash.as_slice(), batch.height).map_err(NodeError::db)?;
+            }
             let mut by_hash = tx.open_table(TX_BY_HASH).map_err(NodeError::db)?;
             let mut events = tx.open_table(TX_EVENTS).map_err(NodeError::db)?;
             for (index, (hash, indexed)) in batch.tx_index.iter().enumerate() {
@@ -159,6 +166,13 @@ impl Db {
                 StoredBlock::decode(b.value()).map(Some).map_err(|e| NodeError::Db(format!("block {height}: {e}")))
             }
         }
+    }
+
+    /// The height of the block with this block id hash.
+    pub fn block_height_by_hash(&self, hash: &[u8]) -> Result<Option<u64>, NodeError> {
+        let tx = self.db.begin_read().map_err(NodeError::db)?;
+        let t = tx.open_table(BLOCK_BY_HASH).map_err(NodeError::db)?;
+        Ok(t.get(hash).map_err(NodeError::db)?.map(|v| v.value()))
     }
 
     /// Where the tx with this hash was included.

@@ -641,3 +641,37 @@ async fn slow_and_silent_websocket_clients_are_dropped() {
     small_queue.shutdown().await.unwrap();
     short_wait.shutdown().await.unwrap();
 }
+
+/// Regression (slow senders): the request permit was taken before the body was read, so clients
+/// that send headers and then trickle (or never send) their body held every permit and the node
+/// answered 503 to everyone else. The body is now read first, within `read_timeout`, without a
+/// permit; the slow clients get 408 and honest requests are served meanwhile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_bodies_hold_no_request_permit() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let node = TestNode::new();
+    let limits = Limits { max_concurrent_requests: 2, read_timeout: Duration::from_millis(800), ..Limits::default() };
+    let server = serve_test_node(&node, limits).await;
+    let addr = server.addr;
+    let mut slow = Vec::new();
+    for _ in 0..4 {
+        let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let head = format!(
+            "POST / HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{{"
+        );
+        s.write_all(head.as_bytes()).await.unwrap();
+        slow.push(s);
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    // Four clients stuck mid-body, two permits: an honest request is still answered.
+    let status = call(addr, "health", json!({})).await;
+    assert_eq!(status, json!({}));
+    // The slow ones are cut off with 408 once `read_timeout` passes.
+    for mut s in slow {
+        let mut buf = Vec::new();
+        let _ = tokio::time::timeout(Duration::from_secs(5), s.read_to_end(&mut buf)).await;
+        let text = String::from_utf8_lossy(&buf);
+        assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+    }
+    server.shutdown().await.unwrap();
+}
