@@ -54,19 +54,7 @@ fn serve(dir: &std::path::Path) -> std::net::SocketAddr {
 /// The consensus params CometBFT sends at InitChain: those of the genesis file `leaseholdd`
 /// writes (CometBFT's defaults but for the block gas limit).
 fn consensus_params() -> tendermint_proto::v0_38::types::ConsensusParams {
-    use tendermint_proto::v0_38::types::*;
-    let max_gas = i64::try_from(leasehold_node::app::params::DEFAULT_BLOCK_MAX_GAS).unwrap();
-    ConsensusParams {
-        block: Some(BlockParams { max_bytes: 22_020_096, max_gas }),
-        evidence: Some(EvidenceParams {
-            max_age_num_blocks: 100_000,
-            max_age_duration: Some(tendermint_proto::google::protobuf::Duration { seconds: 172_800, nanos: 0 }),
-            max_bytes: 1_048_576,
-        }),
-        validator: Some(ValidatorParams { pub_key_types: vec!["ed25519".into()] }),
-        version: Some(VersionParams { app: 0 }),
-        abci: Some(AbciParams { vote_extensions_enable_height: 0 }),
-    }
+    leasehold_node::query::consensus::consensus_params(&leasehold_node::app::params::BlockParams::default())
 }
 
 /// CometBFT's InitChain for `genesis` (its app_state as JSON bytes).

@@ -191,14 +191,7 @@ impl Sim {
             },
             Step::Lease { d, g } => match self.current_order(d, g) {
                 Some(order) => {
-                    let bids: leasehold_types::market::BidsResponse = self.s.query_market(&QueryMsg::Bids {
-                        order: Some(order.clone()),
-                        provider: None,
-                        state: Some(leasehold_types::market::BidState::Open),
-                        start_after: None,
-                        limit: None,
-                    });
-                    match bids.bids.into_iter().min_by(|a, b| a.price.amount.cmp(&b.price.amount)) {
+                    match self.open_bids(&order).into_iter().min_by(|a, b| a.price.amount.cmp(&b.price.amount)) {
                         Some(best) => {
                             let tenant = Addr::unchecked(order.owner.clone());
                             self.s.create_lease(&tenant, &best.id).map(|_| ())
@@ -250,14 +243,7 @@ impl Sim {
             }
             Step::Reject { d, g } => match self.current_order(d, g) {
                 Some(order) => {
-                    let bids: leasehold_types::market::BidsResponse = self.s.query_market(&QueryMsg::Bids {
-                        order: Some(order.clone()),
-                        provider: None,
-                        state: Some(leasehold_types::market::BidState::Open),
-                        start_after: None,
-                        limit: None,
-                    });
-                    match bids.bids.into_iter().max_by(|a, b| a.price.amount.cmp(&b.price.amount)) {
+                    match self.open_bids(&order).into_iter().max_by(|a, b| a.price.amount.cmp(&b.price.amount)) {
                         Some(worst) => {
                             let tenant = Addr::unchecked(order.owner.clone());
                             self.s.exec_market(&tenant, &ExecuteMsg::RejectBid { bid: worst.id }, &[]).map(|_| ())
@@ -308,6 +294,18 @@ impl Sim {
                 Ok(())
             }
         };
+    }
+
+    /// The open bids of an order (at most `max_bids_per_order`, one page).
+    fn open_bids(&self, order: &leasehold_types::ids::OrderId) -> Vec<leasehold_types::market::Bid> {
+        let bids: leasehold_types::market::BidsResponse = self.s.query_market(&QueryMsg::Bids {
+            order: Some(order.clone()),
+            provider: None,
+            state: Some(leasehold_types::market::BidState::Open),
+            start_after: None,
+            limit: None,
+        });
+        bids.bids
     }
 
     fn owner_msg(&mut self, d: usize, msg: impl Fn(u64) -> ExecuteMsg) -> cosmwasm_std::StdResult<()> {
