@@ -67,12 +67,19 @@ fn parse_location(b: &[u8]) -> Option<TxLocation> {
     Some((height, index))
 }
 
-/// The `tx_events` key prefix of an indexed `type.key=value` string.
+/// The `tx_events` key prefix of an indexed `type.key=value` string: its length (u32 BE), then
+/// its bytes; the tx's location (12 bytes) follows. Length-prefixed, so no attribute value — not
+/// even one with NUL bytes and a fake location — can make its entry match another condition.
 pub fn event_key_prefix(indexed: &str) -> Vec<u8> {
-    let mut k = indexed.as_bytes().to_vec();
-    k.push(0);
+    let len = u32::try_from(indexed.len()).unwrap_or(u32::MAX);
+    let mut k = Vec::with_capacity(4 + indexed.len() + LOCATION_LEN);
+    k.extend_from_slice(&len.to_be_bytes());
+    k.extend_from_slice(indexed.as_bytes());
     k
 }
+
+/// Bytes of a tx location in keys: height (u64 BE) and index (u32 BE).
+const LOCATION_LEN: usize = 12;
 
 impl Db {
     /// Opens (or creates) the database file at `path`.
@@ -187,14 +194,17 @@ impl Db {
         let tx = self.db.begin_read().map_err(NodeError::db)?;
         let t = tx.open_table(TX_EVENTS).map_err(NodeError::db)?;
         let prefix = event_key_prefix(indexed);
+        let mut start = prefix.clone();
+        start.extend_from_slice(&[0; LOCATION_LEN]);
         let mut end = prefix.clone();
-        if let Some(last) = end.last_mut() {
-            *last = 1;
-        }
+        end.extend_from_slice(&[0xff; LOCATION_LEN]);
         let mut out = Vec::new();
-        for entry in t.range::<&[u8]>(prefix.as_slice()..end.as_slice()).map_err(NodeError::db)? {
+        for entry in t.range::<&[u8]>(start.as_slice()..=end.as_slice()).map_err(NodeError::db)? {
             let (k, _) = entry.map_err(NodeError::db)?;
-            if let Some(loc) = k.value().get(prefix.len()..).and_then(parse_location) {
+            let key = k.value();
+            if key.len() == prefix.len() + LOCATION_LEN
+                && let Some(loc) = key.get(prefix.len()..).and_then(parse_location)
+            {
                 out.push(loc);
             }
         }
@@ -242,5 +252,38 @@ impl Snapshot for DbSnapshot {
             Some(Ok((k, v))) => Some((k.value().to_vec(), v.value().to_vec())),
             Some(Err(e)) => fatal(e),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn block_with_index(height: u64, tx_index: Vec<([u8; 32], Vec<String>)>) -> CommitBatch {
+        CommitBatch {
+            height,
+            app_hash: [height as u8; 32],
+            writes: Overlay::new(),
+            block: StoredBlock::default(),
+            tx_index,
+        }
+    }
+
+    /// Regression: index keys were `string ‖ NUL ‖ location`, so an attribute value carrying a
+    /// NUL byte and 12 bytes of its choosing made a prefix scan for a shorter condition return a
+    /// forged location (any height, any tx). Keys are length-prefixed now.
+    #[test]
+    fn attribute_values_cannot_forge_index_entries() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = Db::open(&dir.path().join("db.redb")).expect("open");
+        let mut forged = "wasm-lease-created.provider=lease1victim".to_string();
+        forged.push('\0');
+        forged.push_str(&String::from_utf8_lossy(&location_bytes(7, 3)));
+        let honest = "wasm-lease-created.provider=lease1victim".to_string();
+        db.commit(&block_with_index(1, vec![([1; 32], vec![forged.clone()]), ([2; 32], vec![honest.clone()])]))
+            .expect("commit");
+        assert_eq!(db.txs_with_event(&honest).expect("query"), vec![(1, 1)], "only the honest tx");
+        assert_eq!(db.txs_with_event(&forged).expect("query"), vec![(1, 0)]);
+        assert_eq!(db.txs_with_event("wasm-lease-created.provider=lease1").expect("query"), vec![]);
     }
 }
