@@ -141,7 +141,7 @@ pub fn run_decoded(host: &mut WasmHost, tx: &DecodedTx, env: &ExecEnv<'_>) -> Tx
     };
     ante_branch.commit();
     let ante_abci = abci_events(&ante_events, None);
-    if env.ante.mode == ExecMode::Check {
+    if matches!(env.ante.mode, ExecMode::Check | ExecMode::Recheck) {
         return TxOutcome {
             gas_wanted: tx.gas_limit,
             gas_used: meter.consumed(),

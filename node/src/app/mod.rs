@@ -200,12 +200,22 @@ impl App {
     /// CheckTx: decodes the tx and runs the ante checks on the CheckTx state, which keeps the
     /// sequence increments of accepted txs until the next commit.
     pub fn check_tx(&mut self, raw: &[u8]) -> TxOutcome {
+        self.check_in_mode(raw, ExecMode::Check)
+    }
+
+    /// CheckTx of a tx already in the mempool, after a commit (CometBFT's `CheckTxType_Recheck`):
+    /// as [`App::check_tx`] without verifying the signatures again.
+    pub fn recheck_tx(&mut self, raw: &[u8]) -> TxOutcome {
+        self.check_in_mode(raw, ExecMode::Recheck)
+    }
+
+    fn check_in_mode(&mut self, raw: &[u8], mode: ExecMode) -> TxOutcome {
         let Some(params) = self.params.clone() else {
             return not_initialised();
         };
         let height = self.height + 1;
         let mut check = std::mem::replace(&mut self.check, self.host.with_store(Store::new()));
-        let env = self.env(&params, ExecMode::Check, height, 0);
+        let env = self.env(&params, mode, height, 0);
         let (outcome, _) = run_tx(&mut check, raw, &env);
         self.check = check;
         outcome

@@ -23,6 +23,10 @@ use crate::tx::{DecodedTx, TxLimits};
 pub enum ExecMode {
     /// Mempool admission: ante only, minimum gas price enforced.
     Check,
+    /// The mempool's re-check after a commit: as [`ExecMode::Check`] but the signatures are not
+    /// verified again (they were at admission and the signed bytes have not changed; the SDK's
+    /// `ReCheckTx` skips them too). Sequences, fees and balances are checked anew.
+    Recheck,
     /// Gas estimation: signatures are not verified (but charged), messages run, nothing kept.
     Simulate,
     /// Block execution.
@@ -120,7 +124,7 @@ pub fn run_ante(
     }
 
     validate_coins(&tx.fee).map_err(|e| TxError::InvalidCoins(e.to_string()))?;
-    if p.mode == ExecMode::Check
+    if matches!(p.mode, ExecMode::Check | ExecMode::Recheck)
         && let Some(price) = p.min_gas_price
         && !price.amount.is_zero()
     {
@@ -200,7 +204,9 @@ pub fn run_ante(
             }
             let pk = pk.ok_or_else(|| TxError::InvalidPubKey(format!("pubkey on account {signer} is not set")))?;
             let sign_bytes = tx.sign_bytes(p.chain_id, account.account_number);
-            if let Err(why) = verify_signature(&pk, &sign_bytes, &tx.signatures[i]) {
+            if p.mode == ExecMode::Recheck {
+                // Verified at admission; the bytes are the same.
+            } else if let Err(why) = verify_signature(&pk, &sign_bytes, &tx.signatures[i]) {
                 return Err(TxError::Unauthorized(format!(
                     "signature verification failed ({why}); please verify account number ({}), sequence ({}) and chain-id ({})",
                     account.account_number, account.sequence, p.chain_id

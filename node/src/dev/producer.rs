@@ -175,7 +175,7 @@ impl Producer {
         self.last_time = Some(time);
         // CometBFT rechecks the mempool against the new state after every commit.
         let app = &mut self.app;
-        self.mempool.retain(|tx| app.check_tx(tx).is_ok());
+        self.mempool.retain(|tx| app.recheck_tx(tx).is_ok());
         // No listener is not an error.
         let _ = self.committed.send(BlockCommitted {
             height: committed,

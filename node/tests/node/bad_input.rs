@@ -645,3 +645,24 @@ fn re_encoded_and_unknown_field_txs_are_refused() {
     assert_ok(&node.deliver(signed));
     assert_eq!(node.account(&tenant.address).expect("account").sequence, 1);
 }
+
+/// The mempool's re-check after a commit does not verify signatures again (the SDK's
+/// `ReCheckTx`): a tx in the pool was verified at admission and its bytes cannot change. The
+/// mode differs only there: a bad signature fails CheckTx, passes the re-check; sequences are
+/// still checked anew.
+#[test]
+fn recheck_skips_only_the_signature_verification() {
+    use cosmos_sdk_proto::cosmos::tx::v1beta1::TxRaw;
+    let mut node = TestNode::new();
+    let tenant = dev("tenant");
+    let admin = dev("admin");
+    let signed = node.sign(&tenant, vec![send_of(&tenant, &admin, 1)], FEE, 200_000, None);
+    let mut raw = TxRaw::decode(signed.as_slice()).expect("raw");
+    raw.signatures[0][5] ^= 1;
+    let tampered = raw.encode_to_vec();
+    assert_code(&node.submit(tampered.clone()), "sdk", 4);
+    let app = node.producer.app_mut();
+    assert_ok(&app.recheck_tx(&tampered));
+    // The re-check did advance the CheckTx sequence; a second one with the same sequence fails.
+    assert_code(&app.recheck_tx(&tampered), "sdk", 32);
+}
