@@ -150,9 +150,21 @@ impl ChainView {
 
     /// Transactions matching every `type.key=value` condition, in block order.
     pub fn txs_with_events(&self, conditions: &[String]) -> Result<Vec<TxLocation>, NodeError> {
+        self.txs_with_events_between(conditions, None, None)
+    }
+
+    /// [`ChainView::txs_with_events`] in blocks `min..=max` (unbounded sides: `None`); only the
+    /// index entries of those heights are read.
+    pub fn txs_with_events_between(
+        &self,
+        conditions: &[String],
+        min: Option<u64>,
+        max: Option<u64>,
+    ) -> Result<Vec<TxLocation>, NodeError> {
+        let (min, max) = (min.unwrap_or(0), max.unwrap_or(u64::MAX));
         let mut result: Option<Vec<TxLocation>> = None;
         for c in conditions {
-            let found = self.db.txs_with_event(c)?;
+            let found = self.db.txs_with_event_between(c, min, max)?;
             result = Some(match result {
                 None => found,
                 Some(prev) => prev.into_iter().filter(|l| found.binary_search(l).is_ok()).collect(),

@@ -109,8 +109,7 @@ fn txs_event(view: &ChainView, req: GetTxsEventRequest) -> Result<GetTxsEventRes
     #[allow(deprecated)]
     let query = if req.query.is_empty() { req.events.join(" AND ") } else { req.query.clone() };
     let q = events::parse(&query).map_err(Status::invalid_argument)?;
-    let mut found: Vec<_> =
-        view.txs_with_events(&q.equal).map_err(internal)?.into_iter().filter(|(h, _)| q.matches_height(*h)).collect();
+    let mut found: Vec<_> = view.txs_with_events_between(&q.equal, q.min_height, q.max_height).map_err(internal)?;
     if req.order_by == OrderBy::Desc as i32 {
         found.reverse();
     }

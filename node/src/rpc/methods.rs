@@ -411,12 +411,8 @@ async fn tx_search(ctx: &RpcContext, args: &Args) -> Result<String, RpcError> {
     let requested_page = args.int("page");
     let view = ctx.view.clone();
     let response = blocking(move || {
-        let mut found: Vec<_> = view
-            .txs_with_events(&q.equal)
-            .map_err(RpcError::internal)?
-            .into_iter()
-            .filter(|(h, _)| q.matches_height(*h))
-            .collect();
+        let mut found: Vec<_> =
+            view.txs_with_events_between(&q.equal, q.min_height, q.max_height).map_err(RpcError::internal)?;
         if desc {
             found.reverse();
         }

@@ -191,13 +191,28 @@ impl Db {
 
     /// Every tx indexed under `type.key=value`, in block order.
     pub fn txs_with_event(&self, indexed: &str) -> Result<Vec<TxLocation>, NodeError> {
+        self.txs_with_event_between(indexed, 0, u64::MAX)
+    }
+
+    /// The txs indexed under `type.key=value` in blocks `min_height..=max_height`, in block
+    /// order. Only that key range is read (the location follows the string in the key), so a
+    /// query with a height range costs what it returns, not every match of its condition.
+    pub fn txs_with_event_between(
+        &self,
+        indexed: &str,
+        min_height: u64,
+        max_height: u64,
+    ) -> Result<Vec<TxLocation>, NodeError> {
+        if min_height > max_height {
+            return Ok(Vec::new());
+        }
         let tx = self.db.begin_read().map_err(NodeError::db)?;
         let t = tx.open_table(TX_EVENTS).map_err(NodeError::db)?;
         let prefix = event_key_prefix(indexed);
         let mut start = prefix.clone();
-        start.extend_from_slice(&[0; LOCATION_LEN]);
+        start.extend_from_slice(&location_bytes(min_height, 0));
         let mut end = prefix.clone();
-        end.extend_from_slice(&[0xff; LOCATION_LEN]);
+        end.extend_from_slice(&location_bytes(max_height, u32::MAX));
         let mut out = Vec::new();
         for entry in t.range::<&[u8]>(start.as_slice()..=end.as_slice()).map_err(NodeError::db)? {
             let (k, _) = entry.map_err(NodeError::db)?;
@@ -285,5 +300,24 @@ mod tests {
         assert_eq!(db.txs_with_event(&honest).expect("query"), vec![(1, 1)], "only the honest tx");
         assert_eq!(db.txs_with_event(&forged).expect("query"), vec![(1, 0)]);
         assert_eq!(db.txs_with_event("wasm-lease-created.provider=lease1").expect("query"), vec![]);
+    }
+
+    /// A height range reads only its own index entries and returns exactly the txs in it.
+    #[test]
+    fn event_scans_are_bounded_by_the_height_range() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = Db::open(&dir.path().join("db.redb")).expect("open");
+        let cond = "message.module=wasm".to_string();
+        for h in 1..=10u64 {
+            db.commit(&block_with_index(
+                h,
+                vec![([h as u8; 32], vec![cond.clone()]), ([100 + h as u8; 32], vec![cond.clone()])],
+            ))
+            .expect("commit");
+        }
+        assert_eq!(db.txs_with_event(&cond).expect("all").len(), 20);
+        assert_eq!(db.txs_with_event_between(&cond, 4, 5).expect("range"), vec![(4, 0), (4, 1), (5, 0), (5, 1)]);
+        assert_eq!(db.txs_with_event_between(&cond, 10, u64::MAX).expect("tail"), vec![(10, 0), (10, 1)]);
+        assert_eq!(db.txs_with_event_between(&cond, 6, 5).expect("empty"), vec![]);
     }
 }
