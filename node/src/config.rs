@@ -112,7 +112,7 @@ impl NodeConfig {
 
     pub fn save(&self, path: &Path) -> Result<(), NodeError> {
         let text = toml::to_string_pretty(self).map_err(|e| NodeError::Config(e.to_string()))?;
-        std::fs::write(path, format!("# leaseholdd node settings (see README, \"The node\")\n{text}"))?;
+        std::fs::write(path, format!("# leaseholdd node settings (see docs/node.md)\n{text}"))?;
         Ok(())
     }
 }

@@ -191,11 +191,11 @@ function withTimeout(promise, ms, what) {
 
 const README_RPC = 'http://127.0.0.1:26657';
 
-/** The first ```js block of README.md's "Using CosmJS" section. */
+/** The first ```js block of docs/clients.md's "Using CosmJS" section. */
 function readmeSnippet() {
-  const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+  const readme = fs.readFileSync(path.join(ROOT, 'docs', 'clients.md'), 'utf8');
   const section = readme.split(/^## Using CosmJS$/m)[1];
-  assert.ok(section, 'README.md has a "## Using CosmJS" section');
+  assert.ok(section, 'docs/clients.md has a "## Using CosmJS" section');
   const block = /^```js\n([\s\S]*?)^```$/m.exec(section.split(/^## /m)[0]);
   assert.ok(block, 'the "Using CosmJS" section has a ```js block');
   return block[1];
@@ -457,7 +457,7 @@ test('CosmJS journey against a leaseholdd dev node', { timeout: 600_000 }, async
       return `block ${event.header.height} (${event.txs.length} txs)`;
     });
 
-    await step('the README snippet (Using CosmJS) runs against this node', async () => {
+    await step('the docs/clients.md snippet (Using CosmJS) runs against this node', async () => {
       const script = readmeSnippet();
       assert.ok(script.includes(README_RPC), `the snippet connects to ${README_RPC}`);
       const file = path.join(node.home, 'hello-leasehold.js');
