@@ -85,6 +85,12 @@ impl TxError {
     pub fn is_out_of_gas(&self) -> bool {
         matches!(self, TxError::OutOfGas(_)) || matches!(self, TxError::Host(h) if h.is_out_of_gas())
     }
+
+    /// A fault of this node (a damaged code file, storage or cache), not of the transaction:
+    /// never a tx result (see [`HostError::is_fault`]).
+    pub fn is_fault(&self) -> bool {
+        matches!(self, TxError::Host(h) if h.is_fault())
+    }
 }
 
 /// A node failure that is not the fault of a transaction (storage, configuration, genesis).
@@ -100,6 +106,10 @@ pub enum NodeError {
     Host(String),
     #[error("consensus: {0}")]
     Consensus(String),
+    /// This node cannot execute the chain's transactions as every other node would (a damaged
+    /// code file, storage or cache): it stops rather than compute a different state.
+    #[error("local fault, the node stops: {0}")]
+    Fault(String),
     #[error("io: {0}")]
     Io(#[from] std::io::Error),
 }

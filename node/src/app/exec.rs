@@ -11,7 +11,7 @@ use tendermint_proto::abci::{Event as AbciEvent, EventAttribute, ExecTxResult};
 
 use crate::app::handlers::{HandlerEnv, handle, validate_basic};
 use crate::auth::ante::{AnteParams, ExecMode, run_ante};
-use crate::error::TxError;
+use crate::error::{NodeError, TxError};
 use crate::tx::{DecodedTx, decode_tx};
 
 /// The outcome of one transaction.
@@ -40,6 +40,11 @@ impl TxOutcome {
             events,
             ..Default::default()
         }
+    }
+
+    /// CheckTx's answer for a tx this node could not check because of its own fault.
+    pub fn node_fault(fault: &NodeError) -> Self {
+        Self::failed(&TxError::Host(leasehold_wasm_host::HostError::Internal(fault.to_string())), 0, 0, vec![])
     }
 
     pub fn is_ok(&self) -> bool {
@@ -99,17 +104,25 @@ pub struct ExecEnv<'a> {
 
 /// Runs the raw transaction on `host`'s store, which is left with the ante writes and (if every
 /// message succeeded) the message writes, outside any branch the caller holds.
-pub fn run_tx(host: &mut WasmHost, raw: &[u8], env: &ExecEnv<'_>) -> (TxOutcome, Option<DecodedTx>) {
-    let tx = match decode_tx(raw, env.ante.limits) {
-        Ok(tx) => tx,
-        Err(e) => return (TxOutcome::failed(&e, 0, 0, vec![]), None),
-    };
-    let outcome = run_decoded(host, &tx, env);
-    (outcome, Some(tx))
+///
+/// A fault of this node met on the way (see [`TxError::is_fault`]) is an error, not an outcome.
+pub fn run_tx(host: &mut WasmHost, raw: &[u8], env: &ExecEnv<'_>) -> Result<TxOutcome, NodeError> {
+    match decode_tx(raw, env.ante.limits) {
+        Ok(tx) => run_decoded(host, &tx, env),
+        Err(e) => Ok(TxOutcome::failed(&e, 0, 0, vec![])),
+    }
 }
 
 /// [`run_tx`] for an already decoded transaction.
-pub fn run_decoded(host: &mut WasmHost, tx: &DecodedTx, env: &ExecEnv<'_>) -> TxOutcome {
+pub fn run_decoded(host: &mut WasmHost, tx: &DecodedTx, env: &ExecEnv<'_>) -> Result<TxOutcome, NodeError> {
+    let outcome = run_decoded_or_fault(host, tx, env);
+    match outcome {
+        Err(fault) => Err(NodeError::Fault(format!("tx {}: {fault}", hex::encode_upper(tx.hash)))),
+        Ok(outcome) => Ok(outcome),
+    }
+}
+
+fn run_decoded_or_fault(host: &mut WasmHost, tx: &DecodedTx, env: &ExecEnv<'_>) -> Result<TxOutcome, TxError> {
     let limit = match env.ante.mode {
         // The SDK simulates with an unlimited meter; ours stops at the largest allowed gas limit.
         ExecMode::Simulate => env.ante.limits.max_gas_wanted,
@@ -124,7 +137,7 @@ pub fn run_decoded(host: &mut WasmHost, tx: &DecodedTx, env: &ExecEnv<'_>) -> Tx
     // ante handler, so it is refused in CheckTx and costs no fee.
     for msg in &tx.msgs {
         if let Err(e) = validate_basic(env.handlers.api, msg) {
-            return TxOutcome::failed(&e, tx.gas_limit, 0, vec![]);
+            return Ok(TxOutcome::failed(&e, tx.gas_limit, 0, vec![]));
         }
     }
     let meter = GasMeter::new(limit);
@@ -133,21 +146,22 @@ pub fn run_decoded(host: &mut WasmHost, tx: &DecodedTx, env: &ExecEnv<'_>) -> Tx
     let ante_branch = store.branch();
     let ante_events = match run_ante(&scope, &meter, tx, &env.ante) {
         Ok(events) => events,
+        Err(e) if e.is_fault() => return Err(e),
         Err(e) => {
             drop(ante_branch);
             let err = if e.is_out_of_gas() { out_of_gas(&meter) } else { e };
-            return TxOutcome::failed(&err, tx.gas_limit, meter.consumed(), vec![]);
+            return Ok(TxOutcome::failed(&err, tx.gas_limit, meter.consumed(), vec![]));
         }
     };
     ante_branch.commit();
     let ante_abci = abci_events(&ante_events, None);
     if matches!(env.ante.mode, ExecMode::Check | ExecMode::Recheck) {
-        return TxOutcome {
+        return Ok(TxOutcome {
             gas_wanted: tx.gas_limit,
             gas_used: meter.consumed(),
             events: ante_abci,
             ..Default::default()
-        };
+        });
     }
 
     let msgs_branch = store.branch();
@@ -164,6 +178,7 @@ pub fn run_decoded(host: &mut WasmHost, tx: &DecodedTx, env: &ExecEnv<'_>) -> Tx
                 events.extend(abci_events(&msg_events, Some(i)));
                 responses.push(response);
             }
+            Err(e) if e.is_fault() => return Err(e),
             Err(e) => {
                 drop(msgs_branch);
                 let err = if e.is_out_of_gas() || meter.is_out_of_gas() { out_of_gas(&meter) } else { e };
@@ -171,13 +186,13 @@ pub fn run_decoded(host: &mut WasmHost, tx: &DecodedTx, env: &ExecEnv<'_>) -> Tx
                 if !err.is_out_of_gas() {
                     failed.log = format!("failed to execute message; message index: {i}: {}", failed.log);
                 }
-                return failed;
+                return Ok(failed);
             }
         }
     }
     msgs_branch.commit();
     let data = TxMsgData { msg_responses: responses.clone(), ..Default::default() }.encode_to_vec();
-    TxOutcome {
+    Ok(TxOutcome {
         code: 0,
         codespace: String::new(),
         log: String::new(),
@@ -186,7 +201,7 @@ pub fn run_decoded(host: &mut WasmHost, tx: &DecodedTx, env: &ExecEnv<'_>) -> Tx
         gas_used: meter.consumed(),
         events,
         msg_responses: responses,
-    }
+    })
 }
 
 fn out_of_gas(meter: &GasMeter) -> TxError {

@@ -216,7 +216,11 @@ impl App {
         let height = self.height + 1;
         let mut check = std::mem::replace(&mut self.check, self.host.with_store(Store::new()));
         let env = self.env(&params, mode, height, 0);
-        let (outcome, _) = run_tx(&mut check, raw, &env);
+        let outcome = run_tx(&mut check, raw, &env).unwrap_or_else(|fault| {
+            // Not the tx's fault: refused here, and the block that would carry it halts the node.
+            tracing::error!("CheckTx: {fault}");
+            TxOutcome::node_fault(&fault)
+        });
         self.check = check;
         outcome
     }
@@ -261,13 +265,23 @@ impl App {
             let env = self.env(&params, ExecMode::Deliver, height, index);
             let outcome = match decode_tx(raw, &params.limits) {
                 Ok(tx) if block_gas.saturating_add(tx.gas_limit) > params.block.max_gas => {
-                    TxOutcome::out_of_block_gas(tx.gas_limit, block_gas, params.block.max_gas)
+                    Ok(TxOutcome::out_of_block_gas(tx.gas_limit, block_gas, params.block.max_gas))
                 }
                 Ok(tx) => {
                     block_gas = block_gas.saturating_add(tx.gas_limit);
                     run_decoded(&mut host, &tx, &env)
                 }
-                Err(_) => run_tx(&mut host, raw, &env).0,
+                Err(_) => run_tx(&mut host, raw, &env),
+            };
+            let outcome = match outcome {
+                Ok(outcome) => outcome,
+                Err(fault) => {
+                    // Leave the app as before the block: the node stops, and a restart executes
+                    // the block again (after the operator repaired what the fault names).
+                    drop(branch);
+                    self.host = host;
+                    return Err(fault);
+                }
             };
             let hash = crate::tx::tx_hash(raw);
             tx_index.push((hash, indexed_strings(height, &hash, &outcome)));

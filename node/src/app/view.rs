@@ -135,7 +135,7 @@ impl ChainView {
             handlers: HandlerEnv { api: &api, upload_allowlist: &params.upload_allowlist },
             tx_index: 0,
         };
-        Ok(run_decoded(&mut host, tx, &env))
+        run_decoded(&mut host, tx, &env)
     }
 
     pub fn block(&self, height: u64) -> Result<Option<StoredBlock>, NodeError> {

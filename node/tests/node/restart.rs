@@ -171,3 +171,80 @@ fn a_node_restarted_right_after_genesis_continues() {
     assert_ok(&node.deliver(tx));
     assert_eq!(node.balance(&tenant.address, DENOM), START + 1);
 }
+
+/// The code file of `wasm` in a node's data directory.
+fn code_file(node: &TestNode, wasm: &[u8]) -> std::path::PathBuf {
+    let hex = cosmwasm_std::Checksum::generate(wasm).to_hex();
+    node.data_dir().join("wasm").join("state").join("wasm").join(hex).with_extension("wasm")
+}
+
+/// A node whose pinned code's file is damaged refuses to start and names the code.
+#[test]
+fn a_damaged_pinned_code_file_stops_the_node_at_start_naming_the_code() {
+    let node = TestNode::new();
+    let registry_wasm = artifact("provider");
+    let file = code_file(&node, &registry_wasm);
+    assert!(file.exists(), "registry code stored at genesis: {}", file.display());
+    let (dir, _) = node.stop();
+    std::fs::write(&file, b"\0asm damaged").expect("damage the code file");
+    std::fs::remove_dir_all(dir.path().join("data").join("wasm").join("cache")).expect("drop compiled modules");
+    let err = leasehold_node::app::App::open_dir(&dir.path().join("data")).err().expect("the node must not start");
+    let text = err.to_string();
+    assert!(text.contains(&cosmwasm_std::Checksum::generate(&registry_wasm).to_hex()), "names the code: {text}");
+    assert!(text.contains("corrupt"), "{text}");
+}
+
+/// A node whose code file is damaged (disk fault, an operator's mistake) refuses the block that
+/// needs it instead of committing a failed tx no other validator would fail: the block producer
+/// stops with an error naming the code, height and app hash stay, and after the file is
+/// restored the same tx executes as on any other node.
+#[test]
+fn a_damaged_code_file_stops_the_block_instead_of_failing_the_tx() {
+    let admin = dev("admin");
+    let mut node = TestNode::new();
+    // A code of its own (not pinned): the registry's wasm with a custom section appended.
+    let mut wasm = artifact("provider");
+    wasm.extend_from_slice(&[0x00, 0x05, 0x04, b'n', b'o', b't', b'e']);
+    let upload = cosmrs::cosmwasm::MsgStoreCode {
+        sender: admin.account_id.clone(),
+        wasm_byte_code: wasm.clone(),
+        instantiate_permission: None,
+    };
+    let stored = node.exec(&admin, vec![any(upload)], 10_000, UPLOAD_GAS);
+    let code_id: u64 = find_event(&stored, "store_code", &[])
+        .and_then(|e| attr(e, "code_id"))
+        .expect("code id")
+        .parse()
+        .expect("number");
+    let file = code_file(&node, &wasm);
+    assert!(file.exists(), "{}", file.display());
+    let (dir, market) = node.stop();
+    std::fs::write(&file, b"\0asm damaged").expect("damage the code file");
+    std::fs::remove_dir_all(dir.path().join("data").join("wasm").join("cache")).expect("drop compiled modules");
+
+    let mut node = TestNode::reopen(dir, market);
+    let before = node.app().last_committed().expect("committed");
+    let instantiate = cosmrs::cosmwasm::MsgInstantiateContract {
+        sender: admin.account_id.clone(),
+        admin: None,
+        code_id,
+        label: Some("registry-2".into()),
+        msg: br#"{"market":null}"#.to_vec(),
+        funds: vec![],
+    };
+    let tx = node.sign(&admin, vec![any(instantiate)], 10_000, GAS, None);
+    assert_eq!(node.submit(tx.clone()).code, 0, "CheckTx does not run contracts");
+    let time = node.time_of(node.height() + 1);
+    let err = node.producer.produce_block(time).expect_err("the block must not commit");
+    let text = err.to_string();
+    assert!(text.contains("local fault"), "{text}");
+    assert!(text.contains(&cosmwasm_std::Checksum::generate(&wasm).to_hex()), "names the code: {text}");
+    assert_eq!(node.app().last_committed().expect("committed"), before, "nothing committed");
+
+    // The operator restores the file and restarts the node: the tx executes.
+    std::fs::write(&file, &wasm).expect("restore");
+    let (dir, market) = node.stop();
+    let mut node = TestNode::reopen(dir, market);
+    assert_eq!(node.app().last_committed().expect("committed"), before);
+    assert_ok(&node.deliver(tx));
+}

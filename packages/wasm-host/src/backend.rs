@@ -154,6 +154,14 @@ impl Querier for HostQuerier {
         if parent_oog || matches!(result, Err(HostError::OutOfGas(_))) {
             return (Err(BackendError::out_of_gas()), gas);
         }
+        if let Err(fault) = &result
+            && fault.is_fault()
+        {
+            // The contract must not go on with an answer this node alone would give: the call
+            // aborts here, and `run_vm` turns the recorded fault into the call's error.
+            self.ctx.record_fault(fault);
+            return (Err(BackendError::unknown("host fault")), gas);
+        }
         let answer = match result {
             Ok(bytes) => SystemResult::Ok(ContractResult::Ok(Binary::from(bytes))),
             Err(HostError::NoSuchContract(addr)) => SystemResult::Err(SystemError::NoSuchContract { addr }),

@@ -66,7 +66,10 @@ pub enum HostError {
     /// ("submessages", "reply", "dispatch"). Not deterministic: redacted for `reply`.
     #[error("{context}: {source}")]
     Wrapped { context: &'static str, source: Box<HostError> },
-    /// The host's own storage or cache failed (not a chain-level error).
+    /// A fault of this node, not of the transaction: its storage, a code file or the VM cache
+    /// failed (missing or corrupt code, disk full, out of memory). Never a transaction result:
+    /// another validator would not fail the same way, so the node stops instead of diverging.
+    /// Nothing catches it (no `reply` sees it, no query turns it into an answer).
     #[error("host failure: {0}")]
     Internal(String),
 }
@@ -139,6 +142,15 @@ impl HostError {
                 let (space, code) = self.abci_code();
                 format!("codespace: {space}, code: {code}")
             }
+        }
+    }
+
+    /// True for a fault of this node ([`HostError::Internal`]), however deeply wrapped.
+    pub fn is_fault(&self) -> bool {
+        match self {
+            HostError::Internal(_) => true,
+            HostError::Wrapped { source, .. } => source.is_fault(),
+            _ => false,
         }
     }
 

@@ -69,7 +69,7 @@ pub struct WasmHost {
 impl WasmHost {
     pub fn new(options: HostOptions) -> Result<Self, HostError> {
         let api = Bech32Api::new(&options.prefix).map_err(|e| HostError::Internal(e.to_string()))?;
-        let cache = crate::cache::open(&options.cache_dir).map_err(|e| HostError::Internal(e.to_string()))?;
+        let cache = crate::cache::CodeCache::open(&options.cache_dir)?;
         let bank = options.bank.unwrap_or_else(|| Box::new(KvBank::new(api.clone())));
         let engine = Arc::new(Engine::new(cache, api, bank, WASM_GAS));
         Ok(Self {
@@ -149,6 +149,7 @@ impl WasmHost {
             call_depth: 0,
             query_depth: 0,
             dry_run: self.dry_run,
+            fault: Arc::default(),
         }
     }
 
@@ -234,7 +235,7 @@ impl WasmHost {
         let ctx = self.ctx(GasMeter::new(u64::MAX), false);
         let code = self.engine.code_info(&ctx, code_id)?.ok_or(HostError::NoSuchCode(code_id))?;
         let checksum = Checksum::try_from(code.code_hash.as_slice()).map_err(|e| HostError::Internal(e.to_string()))?;
-        self.engine.cache.pin(&checksum).map_err(|e| HostError::Vm(e.to_string()))?;
+        self.engine.cache.pin(&checksum)?;
         ctx.wasm().set(&keys::pinned_code(code_id), &[])?;
         Ok(())
     }
@@ -244,7 +245,7 @@ impl WasmHost {
         let ctx = self.ctx(GasMeter::new(u64::MAX), false);
         let code = self.engine.code_info(&ctx, code_id)?.ok_or(HostError::NoSuchCode(code_id))?;
         let checksum = Checksum::try_from(code.code_hash.as_slice()).map_err(|e| HostError::Internal(e.to_string()))?;
-        self.engine.cache.unpin(&checksum).map_err(|e| HostError::Vm(e.to_string()))?;
+        self.engine.cache.unpin(&checksum)?;
         ctx.wasm().remove(&keys::pinned_code(code_id))?;
         Ok(())
     }
@@ -265,7 +266,7 @@ impl WasmHost {
             let code = self.engine.code_info(&ctx, code_id)?.ok_or(HostError::NoSuchCode(code_id))?;
             let checksum =
                 Checksum::try_from(code.code_hash.as_slice()).map_err(|e| HostError::Internal(e.to_string()))?;
-            self.engine.cache.pin(&checksum).map_err(|e| HostError::Vm(e.to_string()))?;
+            self.engine.cache.pin(&checksum)?;
         }
         Ok(())
     }
@@ -366,7 +367,7 @@ impl WasmHost {
     pub fn code_bytes(&self, code_id: u64) -> Result<Option<(CodeInfo, Vec<u8>)>, HostError> {
         let Some(info) = self.code_info(code_id)? else { return Ok(None) };
         let checksum = Checksum::try_from(info.code_hash.as_slice()).map_err(|e| HostError::Internal(e.to_string()))?;
-        let wasm = self.engine.cache.load_wasm(&checksum).map_err(|e| HostError::Vm(e.to_string()))?;
+        let wasm = self.engine.cache.load_wasm(&checksum)?;
         Ok(Some((info, wasm)))
     }
 

@@ -19,7 +19,7 @@ use crate::address;
 use crate::api::Bech32Api;
 use crate::backend::{ContractStorage, HostQuerier};
 use crate::bank::{BANK_STORE, Bank, normalize_coins};
-use crate::cache::VmCache;
+use crate::cache::CodeCache;
 use crate::error::{EntryPoint, HostError};
 use crate::events::{CONTRACT_ADDRESS_KEY, custom_events, host_event, wasm_event};
 use crate::gas::{GasMeter, WasmGasConfig, from_vm_gas, to_vm_gas};
@@ -56,9 +56,23 @@ pub(crate) struct Ctx {
     /// A run whose effects are thrown away (simulation): nothing may reach the code store on
     /// disk or the module caches.
     pub dry_run: bool,
+    /// The first fault of this node met in the operation ([`HostError::is_fault`]), kept here
+    /// because a contract's query cannot carry it: the query answers the contract with an error,
+    /// and the call that made the query fails with this fault when it returns.
+    pub fault: Arc<Mutex<Option<HostError>>>,
 }
 
 impl Ctx {
+    /// Records a fault (the first one wins).
+    pub fn record_fault(&self, fault: &HostError) {
+        let mut cell = self.fault.lock().unwrap_or_else(|e| e.into_inner());
+        cell.get_or_insert_with(|| fault.clone());
+    }
+
+    fn fault(&self) -> Option<HostError> {
+        self.fault.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
     pub fn with_meter(&self, meter: GasMeter) -> Ctx {
         Ctx { meter, ..self.clone() }
     }
@@ -110,7 +124,7 @@ type Dispatched = (Vec<Event>, Vec<Vec<u8>>, Vec<MsgResponse>);
 
 /// The shared, immutable part of the host: module cache, address API, bank, gas prices.
 pub(crate) struct Engine {
-    pub cache: VmCache,
+    pub cache: CodeCache,
     pub api: Bech32Api,
     pub bank: Box<dyn Bank>,
     pub gas: WasmGasConfig,
@@ -171,7 +185,7 @@ fn parse_response(data: &[u8]) -> Result<ContractResult<Response<Empty>>, HostEr
 }
 
 impl Engine {
-    pub fn new(cache: VmCache, api: Bech32Api, bank: Box<dyn Bank>, gas: WasmGasConfig) -> Self {
+    pub fn new(cache: CodeCache, api: Bech32Api, bank: Box<dyn Bank>, gas: WasmGasConfig) -> Self {
         Self { cache, api, bank, gas, analyses: Mutex::new(BTreeMap::new()) }
     }
 
@@ -231,7 +245,7 @@ impl Engine {
             return Ok(a.clone());
         }
         let cs = Checksum::try_from(checksum).map_err(vm_err)?;
-        let report = self.cache.analyze(&cs).map_err(vm_err)?;
+        let report = self.cache.analyze(&cs)?;
         let a = Analysis {
             has_ibc_entry_points: report.has_ibc_entry_points,
             migrate_version: report.contract_migrate_version,
@@ -272,14 +286,15 @@ impl Engine {
         call: VmCall<'_>,
     ) -> Result<Vec<u8>, HostError> {
         let env = cosmwasm_vm::to_vec(&self.env(ctx, &contract.human)).map_err(vm_err)?;
-        let storage =
-            ContractStorage::new(ctx.store.clone(), &keys::contract_store(&contract.canonical), ctx.meter.clone());
-        let querier = HostQuerier::new(Arc::clone(self), ctx.clone());
-        let backend = Backend { api: self.api.clone(), storage, querier };
+        let prefix = keys::contract_store(&contract.canonical);
+        let backend = || Backend {
+            api: self.api.clone(),
+            storage: ContractStorage::new(ctx.store.clone(), &prefix, ctx.meter.clone()),
+            querier: HostQuerier::new(Arc::clone(self), ctx.clone()),
+        };
         let gas_limit = ctx.meter.vm_gas_left();
         let checksum = Checksum::try_from(checksum).map_err(vm_err)?;
-        let mut instance =
-            self.cache.get_instance(&checksum, backend, InstanceOptions { gas_limit }).map_err(vm_err)?;
+        let mut instance = self.cache.instance(&checksum, backend, InstanceOptions { gas_limit })?;
         let result = match call {
             VmCall::Instantiate(info, msg) => {
                 let info = cosmwasm_vm::to_vec(info).map_err(vm_err)?;
@@ -301,6 +316,9 @@ impl Engine {
         };
         let used = instance.create_gas_report().used_internally;
         drop(instance);
+        if let Some(fault) = ctx.fault() {
+            return Err(fault);
+        }
         let data = match result {
             Ok(d) => d,
             Err(e) => {
@@ -351,8 +369,7 @@ impl Engine {
         let (checksum, required_capabilities) = if ctx.dry_run {
             (crate::cache::validate_code(wasm).map_err(HostError::CreateFailed)?, Default::default())
         } else {
-            let checksum =
-                self.cache.store_code(wasm, true, true).map_err(|e| HostError::CreateFailed(e.to_string()))?;
+            let checksum = self.cache.store(wasm)?;
             (checksum, self.analysis(checksum.as_slice())?.required_capabilities)
         };
         let code_id = self.next_id(ctx, &keys::sequence_code_id())?;
@@ -656,8 +673,9 @@ impl Engine {
                 }
                 Err(e) => {
                     drop(branch);
-                    // Out of gas is a panic in the SDK: no reply sees it.
-                    if e.is_out_of_gas() {
+                    // Out of gas is a panic in the SDK, and a fault of this node is not the
+                    // message's result: no reply sees either.
+                    if e.is_out_of_gas() || e.is_fault() {
                         return Err(e);
                     }
                     Err(e)

@@ -4,6 +4,7 @@
 mod common;
 
 mod attacks;
+mod faults;
 mod gas_scale;
 mod host;
 mod marketplace;
