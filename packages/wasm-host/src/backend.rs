@@ -13,7 +13,7 @@ use crate::error::HostError;
 use crate::gas::{GasMeter, KV_GAS, from_vm_gas, to_vm_gas};
 use crate::keeper::{Ctx, Engine};
 use crate::keys::WASM_STORE;
-use crate::store::{Store, StoreIter, prefix_end};
+use crate::store::{Cursor, Store, prefix_end};
 
 fn charged(meter: &GasMeter, sdk_gas: u64, what: &'static str) -> Result<GasInfo, BackendError> {
     meter.consume(sdk_gas, what).map_err(|_| BackendError::out_of_gas())?;
@@ -31,8 +31,13 @@ pub struct ContractStorage {
     /// Length of the prefix inside the wasm store (what gas is charged for).
     charged_prefix_len: usize,
     meter: GasMeter,
-    iterators: Vec<std::iter::Peekable<StoreIter>>,
+    iterators: Vec<Cursor>,
 }
+
+/// Most iterators one contract call may open (the VM has no call to close one: they live until
+/// the call returns). Each is a few hundred bytes (see [`Cursor`]); the limit bounds a call that
+/// opens them in a loop.
+pub const MAX_ITERATORS_PER_CALL: usize = 32_768;
 
 impl ContractStorage {
     pub(crate) fn new(store: Store, contract_prefix: &[u8], meter: GasMeter) -> Self {
@@ -65,18 +70,24 @@ impl Storage for ContractStorage {
             Some(e) => Some(self.full(e)),
             None => prefix_end(&self.prefix),
         };
-        let mut iter = self.store.range(Some(&start), end.as_deref(), order).peekable();
+        if self.iterators.len() >= MAX_ITERATORS_PER_CALL {
+            return (
+                Err(BackendError::unknown(format!("reached iterator limit ({MAX_ITERATORS_PER_CALL})"))),
+                GasInfo::free(),
+            );
+        }
+        let mut iter = self.store.cursor(Some(&start), end.as_deref(), order);
         // Creating an SDK iterator seeks to its first entry.
         let first = iter.peek().map(|(k, v)| (k.len() - (self.prefix.len() - self.charged_prefix_len), v.len()));
-        let gas = match charged(&self.meter, KV_GAS.seek(first), "IterNextFlat") {
+        let skipped = iter.take_skipped();
+        let cost = KV_GAS.seek(first).saturating_add(skipped.saturating_mul(KV_GAS.iter_next_flat));
+        let gas = match charged(&self.meter, cost, "IterNextFlat") {
             Ok(gas) => gas,
             Err(e) => return (Err(e), GasInfo::free()),
         };
-        let Ok(id) = u32::try_from(self.iterators.len() + 1) else {
-            return (Err(BackendError::unknown("too many iterators")), gas);
-        };
         self.iterators.push(iter);
-        (Ok(id), gas)
+        // At most MAX_ITERATORS_PER_CALL, so it fits.
+        (Ok(self.iterators.len() as u32), gas)
     }
 
     fn next(&mut self, iterator_id: u32) -> BackendResult<Option<Record>> {
@@ -85,11 +96,17 @@ impl Storage for ContractStorage {
         let Some(iter) = (iterator_id as usize).checked_sub(1).and_then(|i| self.iterators.get_mut(i)) else {
             return (Err(BackendError::iterator_does_not_exist(iterator_id)), GasInfo::free());
         };
-        match iter.next() {
-            // An exhausted iterator costs nothing (wasmvm's `cNext` returns before metering).
-            None => (Ok(None), GasInfo::free()),
+        let next = iter.next();
+        // Deleted entries stepped over (pending deletions hide committed entries) cost a step each.
+        let skipped = iter.take_skipped().saturating_mul(KV_GAS.iter_next_flat);
+        match next {
+            // An exhausted iterator costs nothing more (wasmvm's `cNext` returns before metering).
+            None => match charged(&self.meter, skipped, "IterNextFlat") {
+                Ok(gas) => (Ok(None), gas),
+                Err(e) => (Err(e), GasInfo::free()),
+            },
             Some((k, v)) => {
-                let cost = KV_GAS.seek(Some((k.len() - charged_strip, v.len())));
+                let cost = KV_GAS.seek(Some((k.len() - charged_strip, v.len()))).saturating_add(skipped);
                 match charged(&self.meter, cost, "IterNextFlat") {
                     Ok(gas) => (Ok(Some((k[strip..].to_vec(), v))), gas),
                     Err(e) => (Err(e), GasInfo::free()),
@@ -247,5 +264,48 @@ mod tests {
         assert_eq!(g, GasInfo::free());
         assert!(meter.is_out_of_gas());
         assert_eq!(store.committed().len(), 0);
+    }
+
+    /// A contract that writes a range and then opens iterators over it in a loop: each iterator
+    /// is created lazily (before, each copied the range's pending entries: 32,768 iterators over
+    /// 2,000 fresh entries meant 65 million copies), and the call's iterators are capped.
+    #[test]
+    fn iterators_copy_nothing_and_are_capped_per_call() {
+        let store = Store::new();
+        let meter = GasMeter::new(u64::MAX / 4);
+        let branch = store.branch();
+        let mut s = ContractStorage::new(store.clone(), &keys::contract_store(&[7; 32]), meter);
+        for i in 0..2_000u32 {
+            s.set(&i.to_be_bytes(), b"fresh").0.unwrap();
+        }
+        for _ in 0..MAX_ITERATORS_PER_CALL {
+            s.scan(None, None, Order::Ascending).0.expect("within the limit");
+        }
+        let (r, _) = s.scan(None, None, Order::Ascending);
+        let err = r.unwrap_err().to_string();
+        assert!(err.contains("iterator limit"), "{err}");
+        let (r, _) = s.next(1);
+        assert_eq!(r.unwrap(), Some((0u32.to_be_bytes().to_vec(), b"fresh".to_vec())));
+        drop(branch);
+    }
+
+    /// Deleted entries a scan steps over are paid for (a step each), so deleting a range and
+    /// scanning it over and over is not free CPU.
+    #[test]
+    fn stepping_over_deletions_costs_gas() {
+        let store = Store::new();
+        let meter = GasMeter::new(u64::MAX / 4);
+        let mut s = ContractStorage::new(store.clone(), &keys::contract_store(&[7; 32]), meter);
+        for i in 0..100u32 {
+            s.set(&i.to_be_bytes(), b"v").0.unwrap();
+        }
+        let branch = store.branch();
+        for i in 0..99u32 {
+            s.remove(&i.to_be_bytes()).0.unwrap();
+        }
+        let (id, g) = s.scan(None, None, Order::Ascending);
+        id.unwrap();
+        assert_eq!(sdk(g), 99 * 30 + 30 + 3 * (PREFIX_LEN + 4 + 1));
+        drop(branch);
     }
 }

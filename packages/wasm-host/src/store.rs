@@ -215,6 +215,13 @@ impl Store {
         StoreIter { base: layers.base.clone(), overlay, lower, upper, order, empty }
     }
 
+    /// A lazy iterator over `[start, end)` (see [`Cursor`]).
+    pub fn cursor(&self, start: Option<&[u8]>, end: Option<&[u8]>, order: Order) -> Cursor {
+        let lower = start.map_or(Bound::Unbounded, |s| Bound::Included(s.to_vec()));
+        let upper = end.map_or(Bound::Unbounded, |e| Bound::Excluded(e.to_vec()));
+        Cursor { store: self.clone(), lower, upper, order, skipped: 0, peeked: None }
+    }
+
     fn end_branch(&self, depth: usize, commit: bool) {
         let mut layers = self.lock();
         assert_eq!(layers.overlays.len(), depth, "branches must be closed in reverse order of opening");
@@ -327,6 +334,93 @@ impl Iterator for StoreIter {
                 return Some((key, v));
             }
             // A deletion in an overlay hides the committed entry; keep going.
+        }
+    }
+}
+
+/// A lazy iterator over the live store, for contracts' iterators: it holds only its bounds and
+/// finds each next entry in the committed base and every open layer when asked. Unlike
+/// [`StoreIter`] it copies nothing when created, so a contract that opens many iterators over
+/// a range it has just written costs no memory per iterator. It sees writes made after it was
+/// created (a contract using cosmwasm-std cannot interleave them: its iterator borrows the
+/// storage). [`Cursor::take_skipped`] counts the deleted entries stepped over, so the caller
+/// can charge for them.
+pub struct Cursor {
+    store: Store,
+    lower: Bound<Vec<u8>>,
+    upper: Bound<Vec<u8>>,
+    order: Order,
+    skipped: u64,
+    peeked: Option<Option<Record>>,
+}
+
+impl Cursor {
+    /// Deleted entries stepped over since the last call.
+    pub fn take_skipped(&mut self) -> u64 {
+        std::mem::take(&mut self.skipped)
+    }
+
+    /// The next entry, without moving past it.
+    pub fn peek(&mut self) -> Option<&Record> {
+        if self.peeked.is_none() {
+            let next = self.step();
+            self.peeked = Some(next);
+        }
+        self.peeked.as_ref().and_then(Option::as_ref)
+    }
+
+    fn step(&mut self) -> Option<Record> {
+        let layers = self.store.lock();
+        loop {
+            if matches!((&self.lower, &self.upper), (Bound::Included(l) | Bound::Excluded(l), Bound::Included(u) | Bound::Excluded(u)) if l > u)
+            {
+                return None;
+            }
+            let before = |a: &[u8], b: &[u8]| match self.order {
+                Order::Ascending => a < b,
+                Order::Descending => a > b,
+            };
+            let base = layers.base.first(&self.lower, &self.upper, self.order);
+            let mut best: Option<&[u8]> = base.as_ref().map(|(k, _)| k.as_slice());
+            for layer in std::iter::once(&layers.pending).chain(&layers.overlays) {
+                let mut range = layer.range::<Vec<u8>, _>((self.lower.clone(), self.upper.clone()));
+                let first = match self.order {
+                    Order::Ascending => range.next(),
+                    Order::Descending => range.next_back(),
+                };
+                if let Some((k, _)) = first
+                    && best.is_none_or(|b| before(k, b))
+                {
+                    best = Some(k.as_slice());
+                }
+            }
+            let key = best?.to_vec();
+            // The top-most layer holding the key decides; else the committed value.
+            let layered =
+                layers.overlays.iter().rev().chain(std::iter::once(&layers.pending)).find_map(|l| l.get(&key));
+            let value = match layered {
+                Some(v) => v.clone(),
+                None => base.and_then(|(k, v)| (k == key).then_some(v)),
+            };
+            match self.order {
+                Order::Ascending => self.lower = Bound::Excluded(key.clone()),
+                Order::Descending => self.upper = Bound::Excluded(key.clone()),
+            }
+            match value {
+                Some(v) => return Some((key, v)),
+                None => self.skipped += 1,
+            }
+        }
+    }
+}
+
+impl Iterator for Cursor {
+    type Item = Record;
+
+    fn next(&mut self) -> Option<Record> {
+        match self.peeked.take() {
+            Some(peeked) => peeked,
+            None => self.step(),
         }
     }
 }
@@ -573,5 +667,58 @@ mod tests {
         let branch = store.branch();
         store.remove(b"fresh");
         assert_eq!(branch.commit_with_writes(), [(b"fresh".to_vec(), None)].into());
+    }
+
+    /// The lazy cursor yields exactly what the copying range does, over a committed base, the
+    /// block's pending writes and two open branches (sets and deletions in each), for every
+    /// bound and both orders; deletions stepped over are counted.
+    #[test]
+    fn cursor_matches_range_over_every_layer() {
+        let mut seed = 0x2545_f491_u64;
+        let mut rand = move |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        let key = |i: u64| format!("k{i:02}").into_bytes();
+        let base: Map = (0..40).filter(|i| i % 3 != 0).map(|i| (key(i), b"base".to_vec())).collect();
+        let s = Store::on(Arc::new(MapSnapshot(base)));
+        let mut branches = Vec::new();
+        for layer in 0..3 {
+            for _ in 0..25 {
+                let k = key(rand(40));
+                if rand(3) == 0 {
+                    s.remove(&k);
+                } else {
+                    s.set(&k, format!("v{layer}").as_bytes());
+                }
+            }
+            branches.push(s.branch());
+        }
+        let bounds: Vec<Option<Vec<u8>>> =
+            vec![None, Some(key(0)), Some(key(7)), Some(key(20)), Some(key(39)), Some(b"z".to_vec())];
+        for start in &bounds {
+            for end in &bounds {
+                for order in [Order::Ascending, Order::Descending] {
+                    let expected: Vec<Record> = s.range(start.as_deref(), end.as_deref(), order).collect();
+                    let mut cursor = s.cursor(start.as_deref(), end.as_deref(), order);
+                    let first = cursor.peek().cloned();
+                    assert_eq!(first.as_ref(), expected.first(), "{start:?}..{end:?} {order:?}");
+                    let got: Vec<Record> = cursor.by_ref().collect();
+                    assert_eq!(got, expected, "{start:?}..{end:?} {order:?}");
+                }
+            }
+        }
+        // Every deleted key is stepped over once by a full scan.
+        let mut cursor = s.cursor(None, None, Order::Ascending);
+        let live = cursor.by_ref().count() as u64;
+        let deleted = (0..40).filter(|i| s.get(&key(*i)).is_none()).count() as u64;
+        let layered_deletions = cursor.take_skipped();
+        assert_eq!(live, 40 - deleted);
+        assert!(layered_deletions > 0 && layered_deletions <= deleted, "{layered_deletions} of {deleted}");
+        while let Some(branch) = branches.pop() {
+            branch.discard();
+        }
     }
 }
