@@ -270,7 +270,7 @@ fn raw_limit(cfg: &Config, genesis: &Genesis, providers: &[Account]) -> RawResul
         host.pin(id).expect("pin");
     }
     let c = &genesis.app_state.wasm.contracts[0];
-    let msg = serde_json::to_vec(&c.msg).expect("json");
+    let msg = c.msg.as_bytes().to_vec();
     let (market, _) =
         host.instantiate(&c.sender, c.code_id, &msg, &[], &c.label, c.admin.as_deref()).expect("instantiate market");
     let config: ConfigResponse =

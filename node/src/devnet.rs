@@ -13,7 +13,7 @@ use crate::app::BECH32_PREFIX;
 use crate::auth::accounts::module_address;
 use crate::error::NodeError;
 use crate::genesis::{
-    AppState, AuthGenesis, BankGenesis, Genesis, GenesisBalance, GenesisCode, GenesisContract, WasmGenesis,
+    AppState, AuthGenesis, BankGenesis, Genesis, GenesisBalance, GenesisCode, GenesisContract, RawJson, WasmGenesis,
 };
 use crate::tx::TxLimits;
 
@@ -151,7 +151,7 @@ pub fn dev_genesis(artifacts_dir: &Path, chain_id: &str, genesis_time: &str) -> 
                     code_id: 1,
                     label: "leasehold-market".into(),
                     admin: Some(admin),
-                    msg: serde_json::to_value(&market).map_err(|e| NodeError::Genesis(e.to_string()))?,
+                    msg: RawJson::of(&market).map_err(|e| NodeError::Genesis(e.to_string()))?,
                     funds: vec![],
                 }],
             },

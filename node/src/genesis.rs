@@ -91,9 +91,35 @@ pub struct GenesisContract {
     pub code_id: u64,
     pub label: String,
     pub admin: Option<String>,
-    pub msg: serde_json::Value,
+    pub msg: RawJson,
     #[serde(default)]
     pub funds: Vec<Coin>,
+}
+
+/// A contract message as the genesis file holds it: its raw JSON text, passed to the contract
+/// byte for byte. Parsed into a `serde_json::Value` and printed again it would change (keys
+/// re-ordered, numbers beyond 2^64 rounded through `f64`), and the contract's state would
+/// depend on how this binary prints JSON rather than on the file every validator shares.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct RawJson(Box<serde_json::value::RawValue>);
+
+impl RawJson {
+    /// The JSON of `value`.
+    pub fn of<T: Serialize>(value: &T) -> Result<Self, serde_json::Error> {
+        serde_json::value::to_raw_value(value).map(RawJson)
+    }
+
+    /// The exact bytes of the message.
+    pub fn as_bytes(&self) -> &[u8] {
+        self.0.get().as_bytes()
+    }
+}
+
+impl PartialEq for RawJson {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.get() == other.0.get()
+    }
 }
 
 /// CometBFT's `consensus_params` genesis object with these block limits and its defaults for
@@ -138,5 +164,28 @@ impl Genesis {
     pub fn time(&self) -> Result<tendermint::Time, String> {
         tendermint::Time::parse_from_rfc3339(&self.genesis_time)
             .map_err(|e| format!("genesis_time {:?}: {e}", self.genesis_time))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A genesis contract message reaches the contract exactly as the file writes it: key order,
+    /// spacing and a number no `f64` holds survive reading and writing the genesis.
+    #[test]
+    fn contract_messages_are_kept_as_raw_bytes() {
+        let msg = r#"{"zeta": 1,  "alpha": 340282366920938463463374607431768211455}"#;
+        let artifacts = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../artifacts");
+        let dev = crate::devnet::dev_genesis(&artifacts, crate::devnet::DEV_CHAIN_ID, "2026-01-01T00:00:00Z")
+            .expect("dev genesis (needs `make wasm`)");
+        let mut genesis = serde_json::to_value(dev).expect("json");
+        genesis["app_state"]["wasm"]["contracts"][0]["msg"] = serde_json::Value::Null;
+        let text = genesis.to_string().replace(r#""msg":null"#, &format!(r#""msg":{msg}"#));
+        let parsed = Genesis::from_json(text.as_bytes()).expect("genesis");
+        let contract = &parsed.app_state.wasm.contracts[0];
+        assert_eq!(contract.msg.as_bytes(), msg.as_bytes());
+        let again = Genesis::from_json(&serde_json::to_vec(&parsed).expect("write")).expect("read back");
+        assert_eq!(again.app_state.wasm.contracts[0].msg.as_bytes(), msg.as_bytes());
     }
 }

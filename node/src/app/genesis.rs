@@ -72,7 +72,7 @@ pub fn apply_genesis(host: &mut WasmHost, genesis: &Genesis) -> Result<(ChainPar
     let scope = host.scope(meter);
     let mut addresses = Vec::new();
     for c in &state.wasm.contracts {
-        let msg = serde_json::to_vec(&c.msg).map_err(err)?;
+        let msg = c.msg.as_bytes().to_vec();
         let (address, _) = scope
             .instantiate(&mut events, &c.sender, c.code_id, &msg, &c.funds, &c.label, c.admin.as_deref(), None)
             .map_err(|e| err(format!("instantiate {}: {e}", c.label)))?;

@@ -55,6 +55,11 @@ pub fn validate_basic(api: &Bech32Api, msg: &Msg) -> Result<(), TxError> {
             if wasm.is_empty() {
                 return Err(TxError::Host(HostError::Empty("code bytes: is required".into())));
             }
+            if wasm.len() > MAX_WASM_SIZE {
+                return Err(TxError::Host(HostError::Limit(format!(
+                    "code bytes: cannot be longer than {MAX_WASM_SIZE} bytes"
+                ))));
+            }
             Ok(())
         }
         Msg::Instantiate { sender, admin, label, funds: coins, .. }
@@ -113,13 +118,9 @@ pub fn handle(
 ) -> Result<(Vec<Event>, Any), TxError> {
     let mut events = Vec::new();
     let response = match msg {
+        // Addresses, amounts and sizes were checked by `validate_basic` before the ante handler.
         Msg::Send { from, to, amount } => {
-            check_address(env.api, "from", from)?;
-            check_address(env.api, "to", to)?;
-            if amount.is_empty() {
-                return Err(TxError::InvalidCoins("must send a positive amount".into()));
-            }
-            validate_coins(amount).map_err(|e| TxError::InvalidCoins(e.to_string()))?;
+            // `validate_basic` accepted only normalised addresses: equal strings are equal bytes.
             if *to == module_address(env.api, FEE_COLLECTOR) {
                 return Err(TxError::Unauthorized(format!("{to} is not allowed to receive funds")));
             }
@@ -132,19 +133,10 @@ pub fn handle(
             any(&MsgSendResponse {})
         }
         Msg::StoreCode { sender, wasm: code } => {
-            check_address(env.api, "sender", sender)?;
             if !env.upload_allowlist.iter().any(|a| a == sender) {
                 return Err(TxError::Unauthorized(format!(
                     "can not create code: {sender} is not on the upload allow-list"
                 )));
-            }
-            if code.is_empty() {
-                return Err(TxError::Host(HostError::Empty("code bytes: is required".into())));
-            }
-            if code.len() > MAX_WASM_SIZE {
-                return Err(TxError::Host(HostError::Limit(format!(
-                    "code bytes: cannot be longer than {MAX_WASM_SIZE} bytes"
-                ))));
             }
             let code = inflate(meter, code)?;
             let (code_id, checksum) = scope.store_code(&mut events, sender, &code)?;

@@ -508,6 +508,34 @@ fn finalize_block_again_at_the_pending_height_re_executes_it() {
     );
 }
 
+/// CheckTx between FinalizeBlock and Commit sees the last committed state, never the pending
+/// block half-applied: a tx of the pending block checks as valid (its sequence is still the
+/// committed one) until Commit, then is refused for its sequence.
+#[test]
+fn check_tx_between_finalize_and_commit_sees_the_last_commit() {
+    let mut node = TestNode::new();
+    let heights = session(&mut node, false);
+    let with_txs = heights.iter().find(|h| !h.txs.is_empty()).expect("a block with txs");
+    let dir = tempfile::tempdir().unwrap();
+    let addr = serve(dir.path());
+    let mut c = ClientBuilder::default().connect(addr).unwrap();
+    c.init_chain(init_dev_chain()).unwrap();
+    c.finalize_block(replay_of(&node, 1, &[])).unwrap();
+    c.commit().unwrap();
+    for h in heights.iter().filter(|h| h.height > 1).take_while(|h| h.height < with_txs.height) {
+        c.finalize_block(replay_of(&node, h.height, &h.txs)).unwrap();
+        c.commit().unwrap();
+    }
+    let tx = with_txs.txs[0].clone();
+    let pending = c.finalize_block(replay_of(&node, with_txs.height, &with_txs.txs)).unwrap();
+    assert_eq!(pending.tx_results[0].code, 0);
+    let check = c.check_tx(RequestCheckTx { tx: tx.clone().into(), r#type: 0 }).unwrap();
+    assert_eq!(check.code, 0, "before Commit the block is not visible to CheckTx: {}", check.log);
+    c.commit().unwrap();
+    let check = c.check_tx(RequestCheckTx { tx: tx.into(), r#type: 0 }).unwrap();
+    assert_eq!((check.codespace.as_str(), check.code), ("sdk", 32), "after Commit: {}", check.log);
+}
+
 /// One request frame to the ABCI socket and its response (after a flush), on a fresh connection.
 fn one_request(
     addr: std::net::SocketAddr,

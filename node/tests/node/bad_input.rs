@@ -666,3 +666,33 @@ fn recheck_skips_only_the_signature_verification() {
     // The re-check did advance the CheckTx sequence; a second one with the same sequence fails.
     assert_code(&app.recheck_tx(&tampered), "sdk", 32);
 }
+
+/// One account named twice, once in its upper-case spelling (the same bytes, a valid bech32
+/// string): signers are compared on their canonical form — the upper-case address is refused
+/// in CheckTx before any fee (sdk 7), however many signatures the tx carries, and the account's
+/// sequence is not incremented twice.
+#[test]
+fn one_signer_spelled_two_ways_is_refused_before_any_fee() {
+    let mut node = TestNode::new();
+    let (tenant, auditor) = (dev("tenant"), dev("auditor"));
+    let upper = cosmos_sdk_proto::cosmos::bank::v1beta1::MsgSend {
+        from_address: tenant.address.to_uppercase(),
+        to_address: auditor.address.clone(),
+        amount: vec![ProtoCoin { denom: DENOM.into(), amount: "1000".into() }],
+    };
+    let upper = Any { type_url: "/cosmos.bank.v1beta1.MsgSend".into(), value: upper.encode_to_vec() };
+    let msgs = vec![small_send(&tenant, &auditor), upper];
+    let pk = Some(secp_pubkey(&tenant.key.public_key().to_bytes()));
+    let mut auth = auth_info(pk, 0, FEE, SEND_GAS);
+    auth.signer_infos.push(auth.signer_infos[0].clone());
+    let number = node.account(&tenant.address).expect("account").account_number;
+    let one = sign_bytes(&tenant.key, body(msgs.clone()).encode_to_vec(), auth.encode_to_vec(), DEV_CHAIN_ID, number);
+    let twice =
+        TxRaw { signatures: vec![one.signatures[0].clone(), one.signatures[0].clone()], ..one.clone() }.encode_to_vec();
+    let balance = node.balance(&tenant.address, DENOM);
+    let out = refused(&mut node, twice, "sdk", 7);
+    assert!(out.log.contains("invalid from address"), "{}", out.log);
+    // With a single signature it is refused too (two signers by string, one signature).
+    refused(&mut node, one.encode_to_vec(), "sdk", 4);
+    nothing_changed(&mut node, &tenant, 0, balance);
+}

@@ -159,3 +159,23 @@ impl HostError {
         matches!(self, HostError::OutOfGas(_))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What a `reply` sees of a failed submessage (wasmd `redactError`): a contract's own error
+    /// verbatim (deterministic), anything else — wrapped errors, SDK errors — only its code.
+    #[test]
+    fn reply_sees_contract_errors_verbatim_and_only_codes_of_the_rest() {
+        let contract = HostError::Contract { entry: EntryPoint::Execute, msg: "order is closed".into() };
+        assert_eq!(contract.redacted(), "order is closed: execute wasm contract failed");
+        let wrapped = contract.clone().wrap("submessages");
+        assert_eq!(wrapped.redacted(), "codespace: wasm, code: 5");
+        assert_eq!(HostError::NoSuchContract("x".into()).redacted(), "codespace: wasm, code: 22");
+        assert_eq!(HostError::Unauthorized("x".into()).redacted(), "codespace: sdk, code: 4");
+        // A fault is never redacted into an answer: it is not caught at all (see `is_fault`).
+        assert!(HostError::Internal("disk".into()).wrap("dispatch").is_fault());
+        assert!(!wrapped.is_fault());
+    }
+}
