@@ -14,6 +14,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use serde::{Deserialize, Serialize};
 
+use crate::app::tx_index::{TxIndexConfig, TxIndexPolicy};
 use crate::auth::ante::GasPrice;
 use crate::dev::DevValidator;
 use crate::error::NodeError;
@@ -36,6 +37,9 @@ pub struct NodeConfig {
     /// `start` without `--dev`: the ABCI socket CometBFT connects to, and CometBFT's RPC.
     #[serde(default)]
     pub abci: AbciConfig,
+    /// Which tx events this node indexes for `tx_search` / `GetTxsEvent` (local, not consensus).
+    #[serde(default)]
+    pub tx_index: TxIndexConfig,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -92,6 +96,7 @@ impl Default for NodeConfig {
             dev: DevConfig { block_interval_ms: 1000, mempool_size: 5000 },
             rpc: RpcConfig::default(),
             abci: AbciConfig::default(),
+            tx_index: TxIndexConfig::default(),
         }
     }
 }
@@ -108,6 +113,11 @@ impl NodeConfig {
             "" => Ok(None),
             p => p.parse().map(Some).map_err(|e| NodeError::Config(format!("minimum_gas_prices: {e}"))),
         }
+    }
+
+    /// `[tx_index]` checked.
+    pub fn tx_index_policy(&self) -> Result<TxIndexPolicy, NodeError> {
+        self.tx_index.policy().map_err(NodeError::Config)
     }
 
     pub fn save(&self, path: &Path) -> Result<(), NodeError> {

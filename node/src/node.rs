@@ -65,7 +65,8 @@ pub async fn start_dev(home: &Home, config: &NodeConfig) -> Result<DevNode, Node
     let seed = read_validator_key(&home.validator_key_file())?;
     let validator = DevValidator::from_seed(&seed)?;
 
-    let mut app = App::open(AppOptions { data_dir: home.data_dir(), min_gas_price })?;
+    let mut app =
+        App::open(AppOptions { data_dir: home.data_dir(), min_gas_price, tx_index: config.tx_index_policy()? })?;
     let (height, app_hash) = app.last_committed()?;
     if height == 0 {
         tracing::info!(chain_id = %genesis.chain_id, "applying genesis (storing and instantiating the contracts)");

@@ -12,6 +12,7 @@ pub mod exec;
 pub mod genesis;
 pub mod handlers;
 pub mod params;
+pub mod tx_index;
 pub mod view;
 
 use std::path::{Path, PathBuf};
@@ -25,6 +26,7 @@ use tendermint_proto::types::{BlockId, Header};
 use crate::app::exec::{ExecEnv, TxOutcome, run_decoded, run_tx};
 use crate::app::handlers::HandlerEnv;
 use crate::app::params::{ChainParams, load_params};
+use crate::app::tx_index::TxIndexPolicy;
 use crate::auth::ante::{AnteParams, ExecMode, GasPrice};
 use crate::bank::NodeBank;
 use crate::blockstore::{StoredBlock, block_time};
@@ -48,6 +50,8 @@ pub struct AppOptions {
     pub data_dir: PathBuf,
     /// The node's minimum gas price for CheckTx (`None`: free).
     pub min_gas_price: Option<GasPrice>,
+    /// Which tx events this node indexes (config `[tx_index]`).
+    pub tx_index: TxIndexPolicy,
 }
 
 /// What a finalized block produced.
@@ -73,6 +77,7 @@ pub struct App {
     check: WasmHost,
     params: Option<ChainParams>,
     min_gas_price: Option<GasPrice>,
+    tx_index: TxIndexPolicy,
     status: Arc<RwLock<ChainStatus>>,
     pending: Option<Pending>,
     /// App hash after the last executed block (or genesis) — committed or not.
@@ -114,6 +119,7 @@ impl App {
             check,
             params,
             min_gas_price: options.min_gas_price,
+            tx_index: options.tx_index,
             status: Arc::new(RwLock::new(status)),
             pending: None,
             app_hash,
@@ -126,7 +132,11 @@ impl App {
 
     /// Opens the app in `data_dir` with no minimum gas price (tests and tools).
     pub fn open_dir(data_dir: &Path) -> Result<App, NodeError> {
-        App::open(AppOptions { data_dir: data_dir.to_path_buf(), min_gas_price: None })
+        App::open(AppOptions {
+            data_dir: data_dir.to_path_buf(),
+            min_gas_price: None,
+            tx_index: TxIndexPolicy::default(),
+        })
     }
 
     /// Last committed height and app hash (ABCI `Info`).
@@ -284,7 +294,7 @@ impl App {
                 }
             };
             let hash = crate::tx::tx_hash(raw);
-            tx_index.push((hash, indexed_strings(height, &hash, &outcome)));
+            tx_index.push((hash, self.tx_index.entries(height, &hash, &outcome)));
             results.push(outcome);
         }
         host.set_transaction(None);
@@ -354,20 +364,4 @@ fn replay(store: &Store, writes: &Overlay) {
 
 fn not_initialised() -> TxOutcome {
     TxOutcome { code: 1, codespace: "sdk".into(), log: "the chain has no genesis yet".into(), ..Default::default() }
-}
-
-/// The strings a tx is indexed under: `tx.height=H`, `tx.hash=HEX` and `type.key=value` for
-/// every event attribute (CometBFT's kv indexer).
-fn indexed_strings(height: u64, hash: &[u8; 32], outcome: &TxOutcome) -> Vec<String> {
-    let mut out = vec![format!("tx.height={height}"), format!("tx.hash={}", hex::encode_upper(hash))];
-    for e in &outcome.events {
-        for a in &e.attributes {
-            if a.index {
-                out.push(format!("{}.{}={}", e.r#type, a.key, a.value));
-            }
-        }
-    }
-    out.sort();
-    out.dedup();
-    out
 }

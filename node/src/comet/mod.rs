@@ -37,7 +37,11 @@ pub struct CometNode {
 /// Opens the app in `home` and starts the ABCI and gRPC servers. Must be called inside a
 /// tokio runtime.
 pub async fn start_comet(home: &Home, config: &NodeConfig) -> Result<CometNode, NodeError> {
-    let app = App::open(AppOptions { data_dir: home.data_dir(), min_gas_price: config.min_gas_price()? })?;
+    let app = App::open(AppOptions {
+        data_dir: home.data_dir(),
+        min_gas_price: config.min_gas_price()?,
+        tx_index: config.tx_index_policy()?,
+    })?;
     let (height, app_hash) = app.last_committed()?;
     if height == 0 {
         tracing::info!("no committed block: waiting for CometBFT's InitChain");

@@ -206,7 +206,9 @@ impl TestNode {
     pub fn with_min_gas_price(min_gas_price: Option<GasPrice>) -> TestNode {
         let dir = tempfile::tempdir().expect("temp dir");
         let genesis = genesis();
-        let mut app = App::open(AppOptions { data_dir: dir.path().join("data"), min_gas_price }).expect("open app");
+        let mut app =
+            App::open(AppOptions { data_dir: dir.path().join("data"), min_gas_price, tx_index: Default::default() })
+                .expect("open app");
         let (_, contracts) = app.init_chain(&genesis).expect("init chain");
         let market = contracts[0].clone();
         TestNode::start(app, dir, genesis.time().expect("genesis time"), market)
