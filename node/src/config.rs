@@ -18,6 +18,7 @@ use crate::app::tx_index::{TxIndexConfig, TxIndexPolicy};
 use crate::auth::ante::GasPrice;
 use crate::dev::DevValidator;
 use crate::error::NodeError;
+use crate::query::limits::QueryLimitsConfig;
 
 /// The node's settings.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -40,6 +41,9 @@ pub struct NodeConfig {
     /// Which tx events this node indexes for `tx_search` / `GetTxsEvent` (local, not consensus).
     #[serde(default)]
     pub tx_index: TxIndexConfig,
+    /// How much query work (simulations, contract queries, searches) runs at once.
+    #[serde(default)]
+    pub query: QueryLimitsConfig,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -97,6 +101,7 @@ impl Default for NodeConfig {
             rpc: RpcConfig::default(),
             abci: AbciConfig::default(),
             tx_index: TxIndexConfig::default(),
+            query: QueryLimitsConfig::default(),
         }
     }
 }

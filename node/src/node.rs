@@ -14,6 +14,7 @@ use crate::config::{Home, NodeConfig, read_validator_key};
 use crate::dev::{DevValidator, Producer, broadcast_channel};
 use crate::error::NodeError;
 use crate::genesis::Genesis;
+use crate::query::limits::QueryLimits;
 use crate::query::{NodeInfo, Services, router};
 use crate::rpc::{Limits, RpcServer, RpcSetup};
 
@@ -122,7 +123,9 @@ pub async fn start_dev(home: &Home, config: &NodeConfig) -> Result<DevNode, Node
             node_id: hex::encode(validator.address.as_bytes()),
             grpc_address: grpc_addr.to_string(),
         },
+        limits: QueryLimits::new(&config.query),
     };
+    let query_limits = Arc::clone(&services.limits);
     let (server_shutdown, shutdown_rx) = oneshot::channel::<()>();
     let query_router = router(services);
     let rpc = RpcServer::start(
@@ -137,6 +140,7 @@ pub async fn start_dev(home: &Home, config: &NodeConfig) -> Result<DevNode, Node
             genesis_json: genesis_bytes,
             commits,
             limits: Limits::default(),
+            query_limits,
         },
     )?;
     let rpc_addr = rpc.addr;

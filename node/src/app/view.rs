@@ -19,6 +19,7 @@ use crate::blockstore::StoredBlock;
 use crate::error::{NodeError, TxError};
 use crate::store::Db;
 use crate::store::db::TxLocation;
+use crate::store::{EventPage, EventSearch};
 use crate::tx::DecodedTx;
 
 /// What the node knows about the last committed block.
@@ -115,9 +116,16 @@ impl ChainView {
     /// checked (but their gas is charged), the gas meter is bounded by the chain's largest
     /// gas limit.
     pub fn simulate(&self, tx: &DecodedTx) -> Result<TxOutcome, NodeError> {
+        self.simulate_capped(tx, u64::MAX)
+    }
+
+    /// [`ChainView::simulate`] with its gas meter bounded by `gas_cap` too (the node's
+    /// `[query] simulate_gas_cap`): a free simulation never runs longer than that.
+    pub fn simulate_capped(&self, tx: &DecodedTx, gas_cap: u64) -> Result<TxOutcome, NodeError> {
         let status = self.status();
-        let params =
+        let mut params =
             status.params.clone().ok_or_else(|| NodeError::Consensus("the chain has no genesis yet".into()))?;
+        params.limits.max_gas_wanted = params.limits.max_gas_wanted.min(gas_cap);
         let mut host = self.host()?;
         // Nothing of a simulation may outlive it: no code file, no compiled module.
         host.set_dry_run(true);
@@ -148,28 +156,14 @@ impl ChainView {
         Ok(self.db.block(height)?.map(|b| (b, index as usize)))
     }
 
-    /// Transactions matching every `type.key=value` condition, in block order.
+    /// Transactions matching every `type.key=value` condition, in block order (unbounded:
+    /// tests and tools; services use [`ChainView::search_txs`]).
     pub fn txs_with_events(&self, conditions: &[String]) -> Result<Vec<TxLocation>, NodeError> {
-        self.txs_with_events_between(conditions, None, None)
+        Ok(self.db.search_events(&EventSearch::everything(conditions, 0, u64::MAX))?.locations)
     }
 
-    /// [`ChainView::txs_with_events`] in blocks `min..=max` (unbounded sides: `None`); only the
-    /// index entries of those heights are read.
-    pub fn txs_with_events_between(
-        &self,
-        conditions: &[String],
-        min: Option<u64>,
-        max: Option<u64>,
-    ) -> Result<Vec<TxLocation>, NodeError> {
-        let (min, max) = (min.unwrap_or(0), max.unwrap_or(u64::MAX));
-        let mut result: Option<Vec<TxLocation>> = None;
-        for c in conditions {
-            let found = self.db.txs_with_event_between(c, min, max)?;
-            result = Some(match result {
-                None => found,
-                Some(prev) => prev.into_iter().filter(|l| found.binary_search(l).is_ok()).collect(),
-            });
-        }
-        Ok(result.unwrap_or_default())
+    /// One page of the txs matching a search (see [`Db::search_events`]).
+    pub fn search_txs(&self, search: &EventSearch<'_>) -> Result<EventPage, NodeError> {
+        self.db.search_events(search)
     }
 }

@@ -18,6 +18,7 @@ use crate::abci::{AbciApp, AbciServer};
 use crate::app::{App, AppOptions, ChainView};
 use crate::config::{Home, NodeConfig};
 use crate::error::NodeError;
+use crate::query::limits::QueryLimits;
 use crate::query::{NodeInfo, Services, router};
 
 /// How long a forwarded broadcast may take.
@@ -58,6 +59,7 @@ pub async fn start_comet(home: &Home, config: &NodeConfig) -> Result<CometNode, 
         view: view.clone(),
         broadcaster: Arc::new(CometBroadcaster::new(&config.abci.comet_rpc, BROADCAST_TIMEOUT)?),
         node: NodeInfo { moniker: config.moniker.clone(), node_id: String::new(), grpc_address: grpc_addr.to_string() },
+        limits: QueryLimits::new(&config.query),
     };
     let routes = router(services);
 

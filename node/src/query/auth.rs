@@ -1,5 +1,6 @@
 //! `cosmos.auth.v1beta1.Query/Account`.
 
+use crate::query::limits::QueryClass;
 use cosmos_sdk_proto::cosmos::auth::v1beta1::{QueryAccountRequest, QueryAccountResponse};
 use leasehold_grpc_router::Router;
 use tonic::Status;
@@ -9,9 +10,11 @@ use crate::query::{Services, blocking};
 
 pub fn register(r: &mut Router, s: &Services) {
     let view = s.view.clone();
+    let limits = s.limits.clone();
     r.route_proto("/cosmos.auth.v1beta1.Query/Account", move |req: QueryAccountRequest| {
         let view = view.clone();
-        blocking(move || {
+        let limits = limits.clone();
+        blocking(limits, QueryClass::Read, move || {
             if req.address.is_empty() {
                 return Err(Status::invalid_argument("Address cannot be empty"));
             }

@@ -1,5 +1,6 @@
 //! `cosmos.bank.v1beta1.Query/{Balance, AllBalances}`.
 
+use crate::query::limits::QueryClass;
 use cosmos_sdk_proto::cosmos::bank::v1beta1::{
     QueryAllBalancesRequest, QueryAllBalancesResponse, QueryBalanceRequest, QueryBalanceResponse,
 };
@@ -13,9 +14,11 @@ use crate::tx::msgs::coins_to_proto;
 
 pub fn register(r: &mut Router, s: &Services) {
     let view = s.view.clone();
+    let limits = s.limits.clone();
     r.route_proto("/cosmos.bank.v1beta1.Query/Balance", move |req: QueryBalanceRequest| {
         let view = view.clone();
-        blocking(move || {
+        let limits = limits.clone();
+        blocking(limits, QueryClass::Read, move || {
             if req.address.is_empty() {
                 return Err(Status::invalid_argument("invalid address: empty address string is not allowed"));
             }
@@ -29,9 +32,11 @@ pub fn register(r: &mut Router, s: &Services) {
         })
     });
     let view = s.view.clone();
+    let limits = s.limits.clone();
     r.route_proto("/cosmos.bank.v1beta1.Query/AllBalances", move |req: QueryAllBalancesRequest| {
         let view = view.clone();
-        blocking(move || {
+        let limits = limits.clone();
+        blocking(limits, QueryClass::Read, move || {
             if req.address.is_empty() {
                 return Err(Status::invalid_argument("invalid address: empty address string is not allowed"));
             }

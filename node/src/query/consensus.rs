@@ -3,6 +3,7 @@
 //! send) and the legacy `cosmos.params.v1beta1.Query/Params` for the `baseapp` subspace's
 //! `BlockParams` (cosmpy's fallback). Both answer the limits the node enforces.
 
+use crate::query::limits::QueryClass;
 use cosmos_sdk_proto::cosmos::params::v1beta1::{ParamChange, QueryParamsRequest, QueryParamsResponse};
 use leasehold_grpc_router::Router;
 use tendermint_proto::v0_38::types::{
@@ -41,17 +42,21 @@ pub fn consensus_params(block: &ChainBlockParams) -> ConsensusParams {
 
 pub fn register(r: &mut Router, s: &Services) {
     let view = s.view.clone();
+    let limits = s.limits.clone();
     r.route_proto("/cosmos.consensus.v1.Query/Params", move |_: QueryConsensusParamsRequest| {
         let view = view.clone();
-        blocking(move || {
+        let limits = limits.clone();
+        blocking(limits, QueryClass::Read, move || {
             let params = view.status().params.ok_or_else(|| Status::unavailable("the chain has no genesis yet"))?;
             Ok(QueryConsensusParamsResponse { params: Some(consensus_params(&params.block)) })
         })
     });
     let view = s.view.clone();
+    let limits = s.limits.clone();
     r.route_proto("/cosmos.params.v1beta1.Query/Params", move |req: QueryParamsRequest| {
         let view = view.clone();
-        blocking(move || {
+        let limits = limits.clone();
+        blocking(limits, QueryClass::Read, move || {
             let params = view.status().params.ok_or_else(|| Status::unavailable("the chain has no genesis yet"))?;
             if (req.subspace.as_str(), req.key.as_str()) != ("baseapp", "BlockParams") {
                 return Err(Status::not_found(format!(

@@ -15,6 +15,7 @@ pub mod auth;
 pub mod bank;
 pub mod consensus;
 pub mod events;
+pub mod limits;
 pub mod tendermint;
 pub mod tx;
 pub mod wasm;
@@ -28,6 +29,7 @@ use crate::app::ChainView;
 use crate::app::exec::TxOutcome;
 use crate::dev::ProducerHandle;
 use crate::error::NodeError;
+use crate::query::limits::{QueryClass, QueryLimits, Refused};
 
 /// Where broadcast txs go: the embedded producer's mempool (dev mode) or, later, CometBFT.
 pub trait TxBroadcaster: Send + Sync + 'static {
@@ -62,14 +64,28 @@ pub struct Services {
     pub view: ChainView,
     pub broadcaster: Arc<dyn TxBroadcaster>,
     pub node: NodeInfo,
+    /// Shared with the JSON-RPC server.
+    pub limits: Arc<QueryLimits>,
 }
 
 /// Runs `f` on a blocking thread (contract code and database reads must not block the
-/// async runtime).
+/// async runtime) under a permit of `class` ([`limits`]).
 pub(crate) async fn blocking<T: Send + 'static>(
+    limits: Arc<QueryLimits>,
+    class: QueryClass,
     f: impl FnOnce() -> Result<T, Status> + Send + 'static,
 ) -> Result<T, Status> {
-    tokio::task::spawn_blocking(f).await.map_err(|e| Status::internal(format!("query task failed: {e}")))?
+    limits.run(class, f).await.map_err(refused)?
+}
+
+/// The gRPC status of a refused query: `ResourceExhausted` when busy (retry later),
+/// `DeadlineExceeded` after the run timeout.
+pub(crate) fn refused(r: Refused) -> Status {
+    match r {
+        Refused::Busy { .. } | Refused::QueueTimeout { .. } => Status::resource_exhausted(r.to_string()),
+        Refused::RunTimeout { .. } => Status::deadline_exceeded(r.to_string()),
+        Refused::Failed(_) => Status::internal(r.to_string()),
+    }
 }
 
 pub(crate) fn internal(e: impl std::fmt::Display) -> Status {

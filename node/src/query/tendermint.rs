@@ -1,6 +1,7 @@
 //! `cosmos.base.tendermint.v1beta1.Service`: GetLatestBlock, GetBlockByHeight, GetNodeInfo,
 //! GetSyncing.
 
+use crate::query::limits::QueryClass;
 use cosmos_sdk_proto::cosmos::base::tendermint::v1beta1 as tm;
 use leasehold_grpc_router::Router;
 use leasehold_wasm_host::Bech32Api;
@@ -94,9 +95,11 @@ fn by_height(view: &crate::app::ChainView, height: u64) -> Result<(StoredBlock, 
 
 pub fn register(r: &mut Router, s: &Services) {
     let view = s.view.clone();
+    let limits = s.limits.clone();
     r.route_proto("/cosmos.base.tendermint.v1beta1.Service/GetLatestBlock", move |_: tm::GetLatestBlockRequest| {
         let view = view.clone();
-        blocking(move || {
+        let limits = limits.clone();
+        blocking(limits, QueryClass::Read, move || {
             let (b, _) = by_height(&view, view.status().height)?;
             #[allow(deprecated)]
             Ok(tm::GetLatestBlockResponse {
@@ -107,11 +110,13 @@ pub fn register(r: &mut Router, s: &Services) {
         })
     });
     let view = s.view.clone();
+    let limits = s.limits.clone();
     r.route_proto(
         "/cosmos.base.tendermint.v1beta1.Service/GetBlockByHeight",
         move |req: tm::GetBlockByHeightRequest| {
             let view = view.clone();
-            blocking(move || {
+            let limits = limits.clone();
+            blocking(limits, QueryClass::Read, move || {
                 let height = u64::try_from(req.height).map_err(|_| Status::invalid_argument("negative height"))?;
                 let (b, _) = by_height(&view, height)?;
                 #[allow(deprecated)]

@@ -2,6 +2,8 @@
 //! GetBlockWithTxs, answered from the node's block store as the SDK answers them from
 //! CometBFT.
 
+use crate::query::limits::QueryClass;
+use crate::store::EventSearch;
 use cosmos_sdk_proto::Any;
 use cosmos_sdk_proto::cosmos::base::abci::v1beta1::{GasInfo, Result as AbciResult, TxResponse};
 use cosmos_sdk_proto::cosmos::base::query::v1beta1::PageResponse;
@@ -71,7 +73,12 @@ fn parse_hash(hash: &str) -> Result<Vec<u8>, Status> {
     }
 }
 
-fn simulate(view: &ChainView, req: SimulateRequest, limits: &TxLimits) -> Result<SimulateResponse, Status> {
+fn simulate(
+    view: &ChainView,
+    req: SimulateRequest,
+    limits: &TxLimits,
+    gas_cap: u64,
+) -> Result<SimulateResponse, Status> {
     #[allow(deprecated)]
     let raw = if !req.tx_bytes.is_empty() {
         req.tx_bytes
@@ -86,7 +93,7 @@ fn simulate(view: &ChainView, req: SimulateRequest, limits: &TxLimits) -> Result
         return Err(Status::invalid_argument("empty txBytes is not allowed"));
     };
     let tx = decode_tx(&raw, limits).map_err(|e| Status::invalid_argument(e.to_string()))?;
-    let outcome = view.simulate(&tx).map_err(internal)?;
+    let outcome = view.simulate_capped(&tx, gas_cap).map_err(internal)?;
     if !outcome.is_ok() {
         return Err(Status::unknown(format!(
             "{} With gas wanted: '{}' and gas used: '{}' ",
@@ -105,21 +112,31 @@ fn simulate(view: &ChainView, req: SimulateRequest, limits: &TxLimits) -> Result
     })
 }
 
-fn txs_event(view: &ChainView, req: GetTxsEventRequest) -> Result<GetTxsEventResponse, Status> {
+fn txs_event(view: &ChainView, req: GetTxsEventRequest, max_scanned: u64) -> Result<GetTxsEventResponse, Status> {
     #[allow(deprecated)]
     let query = if req.query.is_empty() { req.events.join(" AND ") } else { req.query.clone() };
     let q = events::parse(&query).map_err(Status::invalid_argument)?;
-    let mut found: Vec<_> = view.txs_with_events_between(&q.equal, q.min_height, q.max_height).map_err(internal)?;
-    if req.order_by == OrderBy::Desc as i32 {
-        found.reverse();
-    }
-    let total = found.len() as u64;
     let limit = match req.limit {
         0 => MAX_PAGE,
         l => l.min(MAX_PAGE),
     };
     let page = req.page.max(1);
     let skip = (page - 1).saturating_mul(limit);
+    let found = view
+        .search_txs(&EventSearch {
+            conditions: &q.equal,
+            min_height: q.min_height.unwrap_or(0),
+            max_height: q.max_height.unwrap_or(u64::MAX),
+            descending: req.order_by == OrderBy::Desc as i32,
+            skip,
+            take: limit,
+            max_scanned,
+        })
+        .map_err(internal)?;
+    if found.truncated {
+        return Err(Status::invalid_argument(crate::rpc::methods::too_broad(max_scanned)));
+    }
+    let total = found.total;
     if skip > 0 && skip >= total {
         return Err(Status::invalid_argument(format!(
             "page should be within [1, {}] range, given {page}",
@@ -130,7 +147,7 @@ fn txs_event(view: &ChainView, req: GetTxsEventRequest) -> Result<GetTxsEventRes
     let mut responses = Vec::new();
     // Matches come in block order: read each block once, not once per tx.
     let mut block: Option<StoredBlock> = None;
-    for (height, index) in found.into_iter().skip(skip as usize).take(limit as usize) {
+    for (height, index) in found.locations {
         if block.as_ref().is_none_or(|b| b.height() != height) {
             let read = view.block(height).map_err(internal)?;
             block = Some(read.ok_or_else(|| Status::internal("indexed block missing"))?);
@@ -147,9 +164,11 @@ fn txs_event(view: &ChainView, req: GetTxsEventRequest) -> Result<GetTxsEventRes
 
 pub fn register(r: &mut Router, s: &Services) {
     let broadcaster = s.broadcaster.clone();
+    let limits = s.limits.clone();
     r.route_proto("/cosmos.tx.v1beta1.Service/BroadcastTx", move |req: BroadcastTxRequest| {
         let broadcaster = broadcaster.clone();
-        blocking(move || {
+        let limits = limits.clone();
+        blocking(limits, QueryClass::Broadcast, move || {
             if req.tx_bytes.is_empty() {
                 return Err(Status::invalid_argument("invalid empty tx"));
             }
@@ -185,17 +204,22 @@ pub fn register(r: &mut Router, s: &Services) {
         })
     });
     let view = s.view.clone();
+    let limits = s.limits.clone();
     r.route_proto("/cosmos.tx.v1beta1.Service/Simulate", move |req: SimulateRequest| {
         let view = view.clone();
-        blocking(move || {
-            let limits = view.status().params.map(|p| p.limits).unwrap_or_default();
-            simulate(&view, req, &limits)
+        let limits = limits.clone();
+        let gas_cap = limits.simulate_gas_cap;
+        blocking(limits, QueryClass::Execute, move || {
+            let tx_limits = view.status().params.map(|p| p.limits).unwrap_or_default();
+            simulate(&view, req, &tx_limits, gas_cap)
         })
     });
     let view = s.view.clone();
+    let limits = s.limits.clone();
     r.route_proto("/cosmos.tx.v1beta1.Service/GetTx", move |req: GetTxRequest| {
         let view = view.clone();
-        blocking(move || {
+        let limits = limits.clone();
+        blocking(limits, QueryClass::Read, move || {
             let hash = parse_hash(&req.hash)?;
             let (block, index) = view
                 .tx(&hash)
@@ -206,14 +230,19 @@ pub fn register(r: &mut Router, s: &Services) {
         })
     });
     let view = s.view.clone();
+    let limits = s.limits.clone();
     r.route_proto("/cosmos.tx.v1beta1.Service/GetTxsEvent", move |req: GetTxsEventRequest| {
         let view = view.clone();
-        blocking(move || txs_event(&view, req))
+        let limits = limits.clone();
+        let max_scanned = limits.max_search_scan;
+        blocking(limits, QueryClass::Search, move || txs_event(&view, req, max_scanned))
     });
     let view = s.view.clone();
+    let limits = s.limits.clone();
     r.route_proto("/cosmos.tx.v1beta1.Service/GetBlockWithTxs", move |req: GetBlockWithTxsRequest| {
         let view = view.clone();
-        blocking(move || {
+        let limits = limits.clone();
+        blocking(limits, QueryClass::Read, move || {
             let latest = view.status().height;
             let height = u64::try_from(req.height).ok().filter(|h| *h >= 1 && *h <= latest).ok_or_else(|| {
                 Status::invalid_argument(format!("requested height {} but the chain is at {latest}", req.height))

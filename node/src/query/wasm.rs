@@ -2,6 +2,7 @@
 //! ContractsByCode (no generated server exists for these in cosmos-sdk-proto 0.27; the router
 //! serves them by path).
 
+use crate::query::limits::QueryClass;
 use cosmos_sdk_proto::cosmos::base::query::v1beta1::{PageRequest, PageResponse};
 use cosmos_sdk_proto::cosmwasm::wasm::v1 as w;
 use leasehold_grpc_router::Router;
@@ -48,18 +49,22 @@ fn code_info_response(code_id: u64, info: &CodeInfo) -> w::CodeInfoResponse {
 
 pub fn register(r: &mut Router, s: &Services) {
     let view = s.view.clone();
+    let limits = s.limits.clone();
     r.route_proto("/cosmwasm.wasm.v1.Query/SmartContractState", move |req: w::QuerySmartContractStateRequest| {
         let view = view.clone();
-        blocking(move || {
+        let limits = limits.clone();
+        blocking(limits, QueryClass::Execute, move || {
             let host = view.host().map_err(internal)?;
             let data = host.query_smart(&req.address, &req.query_data).map_err(status)?;
             Ok(w::QuerySmartContractStateResponse { data: data.to_vec() })
         })
     });
     let view = s.view.clone();
+    let limits = s.limits.clone();
     r.route_proto("/cosmwasm.wasm.v1.Query/RawContractState", move |req: w::QueryRawContractStateRequest| {
         let view = view.clone();
-        blocking(move || {
+        let limits = limits.clone();
+        blocking(limits, QueryClass::Read, move || {
             let host = view.host().map_err(internal)?;
             if host.contract_info(&req.address).map_err(status)?.is_none() {
                 return Err(status(HostError::NoSuchContract(req.address)));
@@ -69,9 +74,11 @@ pub fn register(r: &mut Router, s: &Services) {
         })
     });
     let view = s.view.clone();
+    let limits = s.limits.clone();
     r.route_proto("/cosmwasm.wasm.v1.Query/ContractInfo", move |req: w::QueryContractInfoRequest| {
         let view = view.clone();
-        blocking(move || {
+        let limits = limits.clone();
+        blocking(limits, QueryClass::Read, move || {
             let host = view.host().map_err(internal)?;
             let info = host
                 .contract_info(&req.address)
@@ -94,9 +101,11 @@ pub fn register(r: &mut Router, s: &Services) {
         })
     });
     let view = s.view.clone();
+    let limits = s.limits.clone();
     r.route_proto("/cosmwasm.wasm.v1.Query/Code", move |req: w::QueryCodeRequest| {
         let view = view.clone();
-        blocking(move || {
+        let limits = limits.clone();
+        blocking(limits, QueryClass::Read, move || {
             if req.code_id == 0 {
                 return Err(Status::invalid_argument("code id is required"));
             }
@@ -109,9 +118,11 @@ pub fn register(r: &mut Router, s: &Services) {
         })
     });
     let view = s.view.clone();
+    let limits = s.limits.clone();
     r.route_proto("/cosmwasm.wasm.v1.Query/Codes", move |req: w::QueryCodesRequest| {
         let view = view.clone();
-        blocking(move || {
+        let limits = limits.clone();
+        blocking(limits, QueryClass::Read, move || {
             let host = view.host().map_err(internal)?;
             // Our page key is the last code id of the previous page (8 bytes BE).
             let start_after = req
@@ -131,9 +142,11 @@ pub fn register(r: &mut Router, s: &Services) {
         })
     });
     let view = s.view.clone();
+    let limits = s.limits.clone();
     r.route_proto("/cosmwasm.wasm.v1.Query/ContractsByCode", move |req: w::QueryContractsByCodeRequest| {
         let view = view.clone();
-        blocking(move || {
+        let limits = limits.clone();
+        blocking(limits, QueryClass::Read, move || {
             if req.code_id == 0 {
                 return Err(Status::invalid_argument("code id is required"));
             }

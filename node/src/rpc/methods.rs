@@ -21,7 +21,9 @@ use super::params::{self, Args, Kind, Param, param};
 use super::{RpcContext, uri};
 use crate::app::ChainView;
 use crate::query::events;
+use crate::query::limits::QueryClass;
 use crate::query::tendermint::COMETBFT_VERSION;
+use crate::store::EventSearch;
 use crate::tx::tx_hash;
 
 /// One method's declaration.
@@ -111,9 +113,14 @@ fn json<T: Serialize>(v: &T) -> Result<String, RpcError> {
     serde_json::to_string(v).map_err(|e| RpcError::internal(format!("error marshaling response: {e}")))
 }
 
-/// Runs `f` on the blocking pool.
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, RpcError> + Send + 'static) -> Result<T, RpcError> {
-    tokio::task::spawn_blocking(f).await.map_err(|e| RpcError::internal(format!("task failed: {e}")))?
+/// Runs `f` on the blocking pool under a permit of `class` (the node's query limits, shared
+/// with gRPC); a refusal ("node busy", a timeout) is an internal error saying so.
+async fn blocking<T: Send + 'static>(
+    ctx: &RpcContext,
+    class: QueryClass,
+    f: impl FnOnce() -> Result<T, RpcError> + Send + 'static,
+) -> Result<T, RpcError> {
+    ctx.query_limits.run(class, f).await.map_err(|r| RpcError::internal(r.to_string()))?
 }
 
 fn required<'a, T>(v: Option<T>, name: &str) -> Result<T, RpcError>
@@ -160,6 +167,14 @@ fn page(requested: Option<i64>, per_page: u64, total: u64) -> Result<u64, RpcErr
     Ok(p.unsigned_abs())
 }
 
+/// The error of a search that matched more index entries than one search may read.
+pub(crate) fn too_broad(max_scanned: u64) -> String {
+    format!(
+        "the query matches more than {max_scanned} index entries; narrow it with more conditions or a \
+         tx.height range (e.g. tx.height>=1000 AND tx.height<=2000)"
+    )
+}
+
 fn load_block(view: &ChainView, h: u64) -> Result<crate::blockstore::StoredBlock, RpcError> {
     view.block(h).map_err(RpcError::internal)?.ok_or_else(|| RpcError::internal(format!("block {h} is not stored")))
 }
@@ -195,7 +210,7 @@ struct StatusJson {
 
 async fn status(ctx: &RpcContext) -> Result<String, RpcError> {
     let view = ctx.view.clone();
-    let (latest, earliest) = blocking(move || {
+    let (latest, earliest) = blocking(ctx, QueryClass::Read, move || {
         let h = view.status().height;
         if h == 0 {
             return Ok((None, None));
@@ -297,7 +312,7 @@ fn hash_of(tx: &[u8]) -> Result<tendermint::Hash, RpcError> {
 /// CheckTx through the producer.
 async fn check(ctx: &RpcContext, tx: Vec<u8>) -> Result<crate::app::exec::TxOutcome, RpcError> {
     let b = ctx.broadcaster.clone();
-    blocking(move || b.broadcast_sync(tx).map_err(RpcError::internal)).await
+    blocking(ctx, QueryClass::Broadcast, move || b.broadcast_sync(tx).map_err(RpcError::internal)).await
 }
 
 async fn broadcast_sync(ctx: &RpcContext, tx: Vec<u8>) -> Result<String, RpcError> {
@@ -315,7 +330,7 @@ async fn broadcast_sync(ctx: &RpcContext, tx: Vec<u8>) -> Result<String, RpcErro
 async fn broadcast_async(ctx: &RpcContext, tx: Vec<u8>) -> Result<String, RpcError> {
     let hash = hash_of(&tx)?;
     let b = ctx.broadcaster.clone();
-    blocking(move || b.broadcast_async(tx).map_err(RpcError::internal)).await?;
+    blocking(ctx, QueryClass::Broadcast, move || b.broadcast_async(tx).map_err(RpcError::internal)).await?;
     json(&broadcast::tx_async::Response {
         codespace: String::new(),
         code: 0.into(),
@@ -364,7 +379,8 @@ async fn broadcast_commit(ctx: &RpcContext, tx: Vec<u8>) -> Result<String, RpcEr
                 // Missed blocks: look the tx up in the store.
                 Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
                     let view = ctx.view.clone();
-                    let found = blocking(move || view.tx(&raw_hash).map_err(RpcError::internal)).await?;
+                    let found =
+                        blocking(ctx, QueryClass::Read, move || view.tx(&raw_hash).map_err(RpcError::internal)).await?;
                     if let Some((b, i)) = found {
                         let r = convert::tx_response(&b, i)?;
                         return Ok((r.tx_result, b.height()));
@@ -385,7 +401,7 @@ async fn broadcast_commit(ctx: &RpcContext, tx: Vec<u8>) -> Result<String, RpcEr
 
 async fn tx(ctx: &RpcContext, hash: Vec<u8>) -> Result<String, RpcError> {
     let view = ctx.view.clone();
-    let response = blocking(move || {
+    let response = blocking(ctx, QueryClass::Read, move || {
         let (b, i) = view
             .tx(&hash)
             .map_err(RpcError::internal)?
@@ -410,19 +426,29 @@ async fn tx_search(ctx: &RpcContext, args: &Args) -> Result<String, RpcError> {
     let per_page = per_page(args.int("per_page"));
     let requested_page = args.int("page");
     let view = ctx.view.clone();
-    let response = blocking(move || {
-        let mut found: Vec<_> =
-            view.txs_with_events_between(&q.equal, q.min_height, q.max_height).map_err(RpcError::internal)?;
-        if desc {
-            found.reverse();
+    let max_scanned = ctx.query_limits.max_search_scan;
+    let response = blocking(ctx, QueryClass::Search, move || {
+        // The page is chosen before the scan (only it is kept) and checked against the total after.
+        let wanted = requested_page.filter(|p| *p > 0).map_or(1, i64::unsigned_abs);
+        let found = view
+            .search_txs(&EventSearch {
+                conditions: &q.equal,
+                min_height: q.min_height.unwrap_or(0),
+                max_height: q.max_height.unwrap_or(u64::MAX),
+                descending: desc,
+                skip: (wanted - 1).saturating_mul(per_page),
+                take: per_page,
+                max_scanned,
+            })
+            .map_err(RpcError::internal)?;
+        if found.truncated {
+            return Err(RpcError::internal(too_broad(max_scanned)));
         }
-        let total = found.len() as u64;
-        let page = page(requested_page, per_page, total)?;
-        let skip = usize::try_from((page - 1).saturating_mul(per_page)).unwrap_or(usize::MAX);
-        let take = usize::try_from(per_page).unwrap_or(usize::MAX);
+        let total = found.total;
+        page(requested_page, per_page, total)?;
         let mut txs = Vec::new();
         let mut cached: Option<crate::blockstore::StoredBlock> = None;
-        for (h, i) in found.into_iter().skip(skip).take(take) {
+        for (h, i) in found.locations {
             if cached.as_ref().is_none_or(|b| b.height() != h) {
                 cached = Some(load_block(&view, h)?);
             }
@@ -439,7 +465,7 @@ async fn tx_search(ctx: &RpcContext, args: &Args) -> Result<String, RpcError> {
 async fn block(ctx: &RpcContext, requested: Option<i64>) -> Result<String, RpcError> {
     let h = resolve_height(requested, ctx.view.status().height)?;
     let (view, signer) = (ctx.view.clone(), ctx.signer.clone());
-    let response = blocking(move || {
+    let response = blocking(ctx, QueryClass::Read, move || {
         let b = load_block(&view, h)?;
         Ok(BlockResponseJson { block_id: convert::block_id(&b)?, block: Some(convert::block_json(&b, &signer)?) })
     })
@@ -449,7 +475,7 @@ async fn block(ctx: &RpcContext, requested: Option<i64>) -> Result<String, RpcEr
 
 async fn block_by_hash(ctx: &RpcContext, hash: Vec<u8>) -> Result<String, RpcError> {
     let (view, signer) = (ctx.view.clone(), ctx.signer.clone());
-    let response = blocking(move || {
+    let response = blocking(ctx, QueryClass::Read, move || {
         // One index lookup (it used to scan up to 100,000 stored blocks per call).
         let Some(h) = view.db().block_height_by_hash(&hash).map_err(RpcError::internal)? else {
             return Ok(BlockResponseJson { block_id: Default::default(), block: None });
@@ -464,7 +490,7 @@ async fn block_by_hash(ctx: &RpcContext, hash: Vec<u8>) -> Result<String, RpcErr
 async fn block_results(ctx: &RpcContext, requested: Option<i64>) -> Result<String, RpcError> {
     let h = resolve_height(requested, ctx.view.status().height)?;
     let view = ctx.view.clone();
-    let response = blocking(move || convert::block_results(&load_block(&view, h)?)).await?;
+    let response = blocking(ctx, QueryClass::Read, move || convert::block_results(&load_block(&view, h)?)).await?;
     json(&response)
 }
 
@@ -487,7 +513,7 @@ async fn blockchain(ctx: &RpcContext, min: Option<i64>, max: Option<i64>) -> Res
     let latest = ctx.view.status().height;
     let (min, max) = blockchain_range(min, max, latest)?;
     let (view, signer) = (ctx.view.clone(), ctx.signer.clone());
-    let response = blocking(move || {
+    let response = blocking(ctx, QueryClass::Search, move || {
         let block_metas =
             (min..=max).rev().map(|h| convert::meta_json(&load_block(&view, h)?, &signer)).collect::<Result<_, _>>()?;
         Ok(BlockchainJson { last_height: height(latest)?, block_metas })

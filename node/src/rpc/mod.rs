@@ -47,6 +47,7 @@ use crate::dev::DevValidator;
 use crate::dev::producer::BlockCommitted;
 use crate::error::NodeError;
 use crate::query::TxBroadcaster;
+use crate::query::limits::QueryLimits;
 
 /// The server's limits (CometBFT's defaults where it has one).
 #[derive(Clone, Debug)]
@@ -108,6 +109,7 @@ pub struct RpcContext {
     pub genesis_json: Arc<str>,
     pub hub: EventHub,
     pub limits: Limits,
+    pub query_limits: Arc<QueryLimits>,
     requests: Semaphore,
     ws_connections: AtomicUsize,
     subscribing_clients: AtomicUsize,
@@ -129,6 +131,8 @@ pub struct RpcSetup {
     /// The producer's commit announcements.
     pub commits: broadcast::Receiver<BlockCommitted>,
     pub limits: Limits,
+    /// The query limits shared with gRPC (`query::limits`).
+    pub query_limits: Arc<QueryLimits>,
 }
 
 /// A running RPC server.
@@ -168,6 +172,7 @@ impl RpcServer {
             genesis_json: genesis_json.into(),
             requests: Semaphore::new(setup.limits.max_concurrent_requests),
             limits: setup.limits,
+            query_limits: setup.query_limits,
             ws_connections: AtomicUsize::new(0),
             subscribing_clients: AtomicUsize::new(0),
             shutdown,

@@ -189,45 +189,109 @@ impl Db {
         Ok(t.get(hash).map_err(NodeError::db)?.and_then(|v| parse_location(v.value())))
     }
 
-    /// Every tx indexed under `type.key=value`, in block order.
+    /// Every tx indexed under `type.key=value`, in block order (unbounded: tests and tools).
     pub fn txs_with_event(&self, indexed: &str) -> Result<Vec<TxLocation>, NodeError> {
-        self.txs_with_event_between(indexed, 0, u64::MAX)
+        let conditions = [indexed.to_string()];
+        Ok(self.search_events(&EventSearch::everything(&conditions, 0, u64::MAX))?.locations)
     }
 
-    /// The txs indexed under `type.key=value` in blocks `min_height..=max_height`, in block
-    /// order. Only that key range is read (the location follows the string in the key), so a
-    /// query with a height range costs what it returns, not every match of its condition.
-    pub fn txs_with_event_between(
-        &self,
-        indexed: &str,
-        min_height: u64,
-        max_height: u64,
-    ) -> Result<Vec<TxLocation>, NodeError> {
-        if min_height > max_height {
-            return Ok(Vec::new());
+    /// One page of the txs matching every condition of `search`. The first condition's index
+    /// entries in the height range are read in order (keys only, never loaded whole); each
+    /// candidate is checked against the other conditions by a point lookup; only the page is
+    /// kept, and the whole scan stops after `max_scanned` entries.
+    pub fn search_events(&self, search: &EventSearch<'_>) -> Result<EventPage, NodeError> {
+        let mut page = EventPage { total: 0, locations: Vec::new(), truncated: false };
+        let Some((driver, others)) = search.conditions.split_first() else { return Ok(page) };
+        if search.min_height > search.max_height {
+            return Ok(page);
         }
         let tx = self.db.begin_read().map_err(NodeError::db)?;
         let t = tx.open_table(TX_EVENTS).map_err(NodeError::db)?;
-        let prefix = event_key_prefix(indexed);
+        let prefix = event_key_prefix(driver);
+        let others: Vec<Vec<u8>> = others.iter().map(|c| event_key_prefix(c)).collect();
         let mut start = prefix.clone();
-        start.extend_from_slice(&location_bytes(min_height, 0));
+        start.extend_from_slice(&location_bytes(search.min_height, 0));
         let mut end = prefix.clone();
-        end.extend_from_slice(&location_bytes(max_height, u32::MAX));
-        let mut out = Vec::new();
-        for entry in t.range::<&[u8]>(start.as_slice()..=end.as_slice()).map_err(NodeError::db)? {
+        end.extend_from_slice(&location_bytes(search.max_height, u32::MAX));
+        let range = t.range::<&[u8]>(start.as_slice()..=end.as_slice()).map_err(NodeError::db)?;
+        let entries: Box<dyn Iterator<Item = _>> =
+            if search.descending { Box::new(range.rev()) } else { Box::new(range) };
+        let mut scanned = 0u64;
+        let mut probe = Vec::new();
+        for entry in entries {
+            scanned += 1;
+            if scanned > search.max_scanned {
+                page.truncated = true;
+                break;
+            }
             let (k, _) = entry.map_err(NodeError::db)?;
             let key = k.value();
-            if key.len() == prefix.len() + LOCATION_LEN
-                && let Some(loc) = key.get(prefix.len()..).and_then(parse_location)
-            {
-                out.push(loc);
+            let Some(loc_bytes) = key.get(prefix.len()..).filter(|b| b.len() == LOCATION_LEN) else { continue };
+            let Some(loc) = parse_location(loc_bytes) else { continue };
+            let mut all = true;
+            for other in &others {
+                probe.clear();
+                probe.extend_from_slice(other);
+                probe.extend_from_slice(loc_bytes);
+                if t.get(probe.as_slice()).map_err(NodeError::db)?.is_none() {
+                    all = false;
+                    break;
+                }
             }
+            if !all {
+                continue;
+            }
+            if page.total >= search.skip && (page.locations.len() as u64) < search.take {
+                page.locations.push(loc);
+            }
+            page.total += 1;
         }
-        Ok(out)
+        Ok(page)
     }
 }
 
-/// A committed-state snapshot (a redb read transaction) under a [`leasehold_wasm_host::Store`].
+/// A search of the tx index: every condition (`type.key=value`) must hold, in blocks
+/// `min_height..=max_height`, one page of the matches in block order (or reversed).
+#[derive(Clone, Debug)]
+pub struct EventSearch<'a> {
+    pub conditions: &'a [String],
+    pub min_height: u64,
+    pub max_height: u64,
+    pub descending: bool,
+    /// Matches skipped before the page.
+    pub skip: u64,
+    /// Page size.
+    pub take: u64,
+    /// Most index entries read (bounds the CPU of one search; the page bounds its memory).
+    pub max_scanned: u64,
+}
+
+impl<'a> EventSearch<'a> {
+    /// Every match in `min..=max`, ascending, with no scan limit (tests and tools).
+    pub fn everything(conditions: &'a [String], min_height: u64, max_height: u64) -> Self {
+        EventSearch {
+            conditions,
+            min_height,
+            max_height,
+            descending: false,
+            skip: 0,
+            take: u64::MAX,
+            max_scanned: u64::MAX,
+        }
+    }
+}
+
+/// One page of an [`EventSearch`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EventPage {
+    /// All matches (counted, not kept: only the page is).
+    pub total: u64,
+    pub locations: Vec<TxLocation>,
+    /// The search stopped at `max_scanned` entries: `total` is a lower bound.
+    pub truncated: bool,
+}
+
+/// A committed-state snapshot (a redb read transaction)/// A committed-state snapshot (a redb read transaction) under a [`leasehold_wasm_host::Store`].
 pub struct DbSnapshot {
     state: ReadOnlyTable<&'static [u8], &'static [u8]>,
 }
@@ -316,8 +380,51 @@ mod tests {
             .expect("commit");
         }
         assert_eq!(db.txs_with_event(&cond).expect("all").len(), 20);
-        assert_eq!(db.txs_with_event_between(&cond, 4, 5).expect("range"), vec![(4, 0), (4, 1), (5, 0), (5, 1)]);
-        assert_eq!(db.txs_with_event_between(&cond, 10, u64::MAX).expect("tail"), vec![(10, 0), (10, 1)]);
-        assert_eq!(db.txs_with_event_between(&cond, 6, 5).expect("empty"), vec![]);
+        let conditions = [cond.clone()];
+        let between = |min, max| db.search_events(&EventSearch::everything(&conditions, min, max)).expect("search");
+        assert_eq!(between(4, 5).locations, vec![(4, 0), (4, 1), (5, 0), (5, 1)]);
+        assert_eq!(between(10, u64::MAX).locations, vec![(10, 0), (10, 1)]);
+        assert_eq!(between(6, 5).locations, vec![]);
+    }
+
+    /// A search keeps only its page (counting the rest), checks further conditions by point
+    /// lookups, reads in either order, and stops at its scan limit saying so.
+    #[test]
+    fn event_searches_keep_only_the_page_and_stop_at_the_scan_limit() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = Db::open(&dir.path().join("db.redb")).expect("open");
+        let (all, some) = ("message.module=bank".to_string(), "transfer.recipient=lease1r".to_string());
+        for h in 1..=10u64 {
+            // Tx 0 of each block has both; tx 1 only the first (odd heights get the second too).
+            let second = if h % 2 == 1 { vec![all.clone(), some.clone()] } else { vec![all.clone()] };
+            db.commit(&block_with_index(
+                h,
+                vec![([h as u8; 32], vec![all.clone(), some.clone()]), ([100 + h as u8; 32], second)],
+            ))
+            .expect("commit");
+        }
+        let both = [all.clone(), some.clone()];
+        let search = |skip, take, descending, max_scanned| {
+            db.search_events(&EventSearch {
+                conditions: &both,
+                min_height: 0,
+                max_height: u64::MAX,
+                descending,
+                skip,
+                take,
+                max_scanned,
+            })
+            .expect("search")
+        };
+        let first = search(0, 3, false, u64::MAX);
+        assert_eq!((first.total, first.truncated), (15, false));
+        assert_eq!(first.locations, vec![(1, 0), (1, 1), (2, 0)]);
+        assert_eq!(search(12, 5, false, u64::MAX).locations, vec![(9, 0), (9, 1), (10, 0)]);
+        assert_eq!(search(0, 2, true, u64::MAX).locations, vec![(10, 0), (9, 1)]);
+        let capped = search(0, 100, false, 4);
+        assert!(capped.truncated);
+        assert_eq!(capped.locations, vec![(1, 0), (1, 1), (2, 0)], "4 entries read, 3 matched");
+        let none: [String; 0] = [];
+        assert_eq!(db.search_events(&EventSearch::everything(&none, 0, u64::MAX)).expect("search").total, 0);
     }
 }

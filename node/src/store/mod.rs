@@ -4,4 +4,4 @@
 pub mod commitment;
 pub mod db;
 
-pub use db::{CommitBatch, Db, DbSnapshot};
+pub use db::{CommitBatch, Db, DbSnapshot, EventPage, EventSearch};

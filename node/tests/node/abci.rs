@@ -7,6 +7,7 @@ use crate::determinism::session;
 use leasehold_node::abci;
 use leasehold_node::app::App;
 use leasehold_node::devnet::{DEV_CHAIN_ID, dev_genesis};
+use leasehold_node::query::limits::QueryLimits;
 use leasehold_node::query::{NodeInfo, Services, router};
 use prost::Message;
 use tendermint_abci::ClientBuilder;
@@ -36,6 +37,7 @@ fn serve(dir: &std::path::Path) -> std::net::SocketAddr {
         view: app.view(),
         broadcaster: std::sync::Arc::new(NoBroadcast),
         node: NodeInfo { moniker: "t".into(), node_id: "00".into(), grpc_address: String::new() },
+        limits: QueryLimits::new(&Default::default()),
     };
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {

@@ -10,6 +10,7 @@ use std::time::Duration;
 use futures::{SinkExt, StreamExt};
 use leasehold_node::app::exec::TxOutcome;
 use leasehold_node::error::NodeError;
+use leasehold_node::query::limits::QueryLimits;
 use leasehold_node::query::{NodeInfo, Services, TxBroadcaster, router};
 use leasehold_node::rpc::{Limits, RpcServer, RpcSetup};
 use serde_json::{Value, json};
@@ -180,7 +181,9 @@ pub async fn serve_test_node(node: &TestNode, limits: Limits) -> RpcServer {
         view: view.clone(),
         broadcaster: Arc::new(NoTxs),
         node: NodeInfo { moniker: "test".into(), node_id: "00".into(), grpc_address: String::new() },
+        limits: QueryLimits::new(&Default::default()),
     };
+    let query_limits = services.limits.clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     RpcServer::start(
         listener,
@@ -194,6 +197,7 @@ pub async fn serve_test_node(node: &TestNode, limits: Limits) -> RpcServer {
             genesis_json: serde_json::to_vec(&genesis()).unwrap(),
             commits: node.producer.subscribe(),
             limits,
+            query_limits,
         },
     )
     .expect("rpc server")
