@@ -82,7 +82,7 @@ $(TOOLS_STAMP): tools/package.json tools/package-lock.json
 	$(NPM) ci --prefix tools --no-audit --no-fund
 	@touch $@
 
-.PHONY: ts-clients cosmjs-test
+.PHONY: ts-clients cosmjs-test load-test
 
 # Compiled by scripts/ts-clients.sh (which first deletes dist/); rebuilt when a schema, the generator setup or the tools change.
 TS_CLIENTS := clients/ts/dist/src/index.js
@@ -114,6 +114,9 @@ schema-check: ## Regenerate the schemas and fail if schema/ differs from what is
 	  exit 1; \
 	fi
 	@echo 'schema/ is up to date'
+
+load-test: wasm ## Block intervals (p50/p99) of a dev node under a flood of simulations, contract queries and searches, with and without the [query] limits
+	$(CARGO) test --locked -p leasehold-node --test node query_flood_report -- --ignored --nocapture
 
 fmt: ## Format the whole workspace
 	$(CARGO) fmt --all

@@ -9,6 +9,7 @@ mod bank;
 mod comet_mode;
 mod cosmrs_client;
 mod determinism;
+mod flood;
 mod grpc;
 mod lease_flow;
 mod restart;
