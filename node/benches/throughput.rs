@@ -33,7 +33,7 @@ use cosmwasm_std::{BlockInfo, Coin, DecCoin, HexBinary, Timestamp};
 use leasehold_keys::SigningKey;
 use leasehold_node::app::exec::TxOutcome;
 use leasehold_node::app::{App, BECH32_PREFIX};
-use leasehold_node::auth::ante::verify_signature;
+use leasehold_keys::verify as verify_signature;
 use leasehold_node::dev::{DevValidator, ProducedBlock, Producer};
 use leasehold_node::devnet::{DENOM, DEV_ACCOUNTS, DEV_CHAIN_ID, dev_genesis, dev_market_params};
 use leasehold_node::genesis::Genesis;

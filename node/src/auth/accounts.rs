@@ -9,7 +9,6 @@ use cosmos_sdk_proto::cosmos::crypto::secp256k1::PubKey;
 use leasehold_wasm_host::kv::KvStore;
 use leasehold_wasm_host::{Bech32Api, HostError};
 use prost::Message;
-use sha2::{Digest, Sha256};
 
 use crate::error::TxError;
 use crate::tx::decode::SECP256K1_PUBKEY;
@@ -36,10 +35,9 @@ pub struct Account {
     pub module: Option<String>,
 }
 
-/// The SDK's module account address: `sha256(name)[..20]`.
+/// The SDK's module account address: `sha256(name)[..20]` (leasehold-keys' derivation).
 pub fn module_address(api: &Bech32Api, name: &str) -> String {
-    let hash = Sha256::digest(name.as_bytes());
-    api.humanize(&hash[..20]).unwrap_or_default()
+    leasehold_keys::module_address(api.prefix(), name).unwrap_or_default()
 }
 
 fn account_key(canonical: &[u8]) -> Vec<u8> {

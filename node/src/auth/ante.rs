@@ -6,17 +6,14 @@
 
 use cosmos_sdk_proto::cosmos::tx::signing::v1beta1::SignMode;
 use cosmwasm_std::{Coin, Decimal256, Event, Uint256};
-use k256::ecdsa::signature::Verifier;
-use k256::ecdsa::{Signature, VerifyingKey};
 use leasehold_wasm_host::bank::{coins_string, validate_coins};
 use leasehold_wasm_host::{Bech32Api, GasMeter, HostError, TxScope};
-use ripemd::Ripemd160;
-use sha2::{Digest, Sha256};
 
 use crate::auth::accounts::{AccountKeeper, module_address};
 use crate::auth::{AUTH_STORE, FEE_COLLECTOR, FEE_DENOM};
 use crate::error::TxError;
 use crate::tx::{DecodedTx, TxLimits};
+use leasehold_keys::PublicKey;
 
 /// How a transaction is being run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -69,24 +66,8 @@ pub struct AnteParams<'a> {
     pub api: &'a Bech32Api,
 }
 
-/// `bech32(ripemd160(sha256(pubkey)))`.
-pub fn pubkey_address(api: &Bech32Api, pk: &[u8; 33]) -> String {
-    let hash = Ripemd160::digest(Sha256::digest(pk));
-    api.humanize(&hash).unwrap_or_default()
-}
-
 /// Bytes of one secp256k1 signature (`r‖s`).
 const SIGNATURE_BYTES: u64 = 64;
-
-/// Verifies a 64-byte `r‖s` secp256k1 signature over sha256(`msg`); high-S is rejected.
-pub fn verify_signature(pk: &[u8; 33], msg: &[u8], sig: &[u8]) -> Result<(), String> {
-    let key = VerifyingKey::from_sec1_bytes(pk).map_err(|_| "invalid public key".to_string())?;
-    let sig = Signature::from_slice(sig).map_err(|_| "malformed signature".to_string())?;
-    if sig.normalize_s().is_some() {
-        return Err("signature is not in lower-S form".into());
-    }
-    key.verify(msg, &sig).map_err(|_| "signature mismatch".to_string())
-}
 
 fn charge(meter: &GasMeter, amount: u64, what: &'static str) -> Result<(), TxError> {
     meter.consume(amount, what).map_err(|e| TxError::Host(HostError::OutOfGas(e)))
@@ -170,12 +151,16 @@ pub fn run_ante(
         let mut account = keeper
             .get(&mut auth, signer)?
             .ok_or_else(|| TxError::UnknownAddress(format!("account {signer} does not exist")))?;
-        if let Some(pk) = &info.public_key
-            && pubkey_address(p.api, pk) != *signer
-        {
-            return Err(TxError::InvalidPubKey(format!(
-                "pubKey does not match signer address {signer} with signer index: {i}"
-            )));
+        if let Some(pk) = &info.public_key {
+            // Signature checks and addresses are leasehold-keys' (one implementation for the
+            // node, the client and the tests); addresses compared as canonical bytes.
+            let key = PublicKey::try_from(*pk).map_err(|e| TxError::InvalidPubKey(format!("signer index {i}: {e}")))?;
+            let signer_bytes = p.api.canonicalize(signer).map_err(|e| TxError::InvalidAddress(e.to_string()))?;
+            if key.address_bytes().as_slice() != signer_bytes.as_slice() {
+                return Err(TxError::InvalidPubKey(format!(
+                    "pubKey does not match signer address {signer} with signer index: {i}"
+                )));
+            }
         }
         let pk = match (account.pub_key, info.public_key) {
             (Some(stored), _) => Some(stored),
@@ -206,7 +191,7 @@ pub fn run_ante(
             let sign_bytes = tx.sign_bytes(p.chain_id, account.account_number);
             if p.mode == ExecMode::Recheck {
                 // Verified at admission; the bytes are the same.
-            } else if let Err(why) = verify_signature(&pk, &sign_bytes, &tx.signatures[i]) {
+            } else if let Err(why) = leasehold_keys::verify(&pk, &sign_bytes, &tx.signatures[i]) {
                 return Err(TxError::Unauthorized(format!(
                     "signature verification failed ({why}); please verify account number ({}), sequence ({}) and chain-id ({})",
                     account.account_number, account.sequence, p.chain_id

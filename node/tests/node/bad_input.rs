@@ -140,7 +140,7 @@ fn signatures_that_do_not_verify_are_unauthorized() {
     let mut malleated = good.clone();
     malleated.signatures[0] = high.to_bytes().to_vec();
     let out = refused(&mut node, malleated.encode_to_vec(), "sdk", 4);
-    assert!(out.log.contains("lower-S"), "{}", out.log);
+    assert!(out.log.contains("low-S"), "{}", out.log);
 
     // Bytes that are not a signature: too short, all zero, all 0xff; then the signature of another tx.
     for bytes in [good.signatures[0][..63].to_vec(), vec![0u8; 64], vec![0xffu8; 64]] {
