@@ -31,9 +31,9 @@ use cosmos_sdk_proto::cosmos::tx::v1beta1::{AuthInfo, Fee, ModeInfo, SignDoc, Si
 use cosmos_sdk_proto::cosmwasm::wasm::v1::MsgExecuteContract;
 use cosmwasm_std::{BlockInfo, Coin, DecCoin, HexBinary, Timestamp};
 use leasehold_keys::SigningKey;
+use leasehold_keys::verify as verify_signature;
 use leasehold_node::app::exec::TxOutcome;
 use leasehold_node::app::{App, BECH32_PREFIX};
-use leasehold_keys::verify as verify_signature;
 use leasehold_node::dev::{DevValidator, ProducedBlock, Producer};
 use leasehold_node::devnet::{DENOM, DEV_ACCOUNTS, DEV_CHAIN_ID, dev_genesis, dev_market_params};
 use leasehold_node::genesis::Genesis;

@@ -191,6 +191,15 @@ pub fn sign_tx(
     TxRaw { body_bytes, auth_info_bytes, signatures: vec![signature.to_vec()] }.encode_to_vec()
 }
 
+/// Whether the node refused a tx (or its simulation) for its account sequence (SDK code 32).
+pub fn is_sequence_mismatch(e: &ClientError) -> bool {
+    match e {
+        ClientError::TxRejected { code, codespace, .. } => *code == WRONG_SEQUENCE && codespace == "sdk",
+        ClientError::Simulation { log } => log.contains("incorrect account sequence"),
+        _ => false,
+    }
+}
+
 impl ChainClient {
     async fn refresh(&self, signer: &mut Signer) -> Result<(u64, u64), ClientError> {
         let acc = self.account(&signer.address).await?.ok_or_else(|| {
@@ -293,6 +302,22 @@ impl ChainClient {
         opts: &TxOptions,
         progress: &mut (dyn FnMut(TxProgress<'_>) + Send),
     ) -> Result<TxResult, ClientError> {
+        let result = self.send_tx_once(signer, msgs, opts, progress).await;
+        if result.is_err() {
+            // Whatever failed, the next tx reads the account again: another client may have
+            // used the key (a stale sequence never sticks to a long-lived signer).
+            signer.account = None;
+        }
+        result
+    }
+
+    async fn send_tx_once(
+        &self,
+        signer: &mut Signer,
+        msgs: Vec<Any>,
+        opts: &TxOptions,
+        progress: &mut (dyn FnMut(TxProgress<'_>) + Send),
+    ) -> Result<TxResult, ClientError> {
         let mut recovered = false;
         loop {
             let (number, sequence) = match signer.account {
@@ -302,7 +327,20 @@ impl ChainClient {
             let gas_limit = match opts.gas.unwrap_or(self.config().gas) {
                 Gas::Fixed(g) => g,
                 Gas::Auto { adjustment } => {
-                    let used = self.simulate(signer, &msgs, &opts.memo, opts.fees.as_deref()).await?;
+                    let used = match self.simulate(signer, &msgs, &opts.memo, opts.fees.as_deref()).await {
+                        Ok(used) => used,
+                        // The simulation saw another sequence: another client used the key.
+                        Err(e) if is_sequence_mismatch(&e) && !recovered => {
+                            tracing::debug!(
+                                "sequence mismatch in simulation for {}; refetching the account",
+                                signer.address
+                            );
+                            recovered = true;
+                            signer.account = None;
+                            continue;
+                        }
+                        Err(e) => return Err(e),
+                    };
                     let limit = ((used as f64) * adjustment).ceil() as u64;
                     progress(TxProgress::Simulated { gas_used: used, gas_limit: limit });
                     limit
@@ -318,9 +356,7 @@ impl ChainClient {
             let tx = sign_tx(&signer.key, self.chain_id(), number, sequence, &msgs, &opts.memo, gas_limit, &fees);
             let hash = match self.broadcast(tx).await {
                 Ok(h) => h,
-                Err(ClientError::TxRejected { code: WRONG_SEQUENCE, codespace, .. })
-                    if codespace == "sdk" && !recovered =>
-                {
+                Err(e) if is_sequence_mismatch(&e) && !recovered => {
                     tracing::debug!("sequence mismatch for {}; refetching the account", signer.address);
                     recovered = true;
                     signer.account = None;

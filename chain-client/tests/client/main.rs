@@ -8,3 +8,4 @@ mod cli;
 mod demo;
 mod index;
 mod sdl;
+mod sequence;
