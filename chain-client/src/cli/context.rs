@@ -232,10 +232,22 @@ impl Ctx {
 
     /// Asks before signing, unless --yes or not interactive.
     pub fn confirm(&self, what: &str) -> Result<(), CliError> {
-        if self.global.yes || self.out.json() || !std::io::stdin().is_terminal() {
+        self.ask(what, "confirm transaction before signing and broadcasting")
+    }
+
+    /// Asks `question` about `what` (on stderr, so `-o json` output stays clean) and goes on
+    /// only on "y". `--yes` skips the question; without a terminal to ask on (a pipe, a script)
+    /// nothing happens unless `--yes` was given.
+    pub fn ask(&self, what: &str, question: &str) -> Result<(), CliError> {
+        if self.global.yes {
             return Ok(());
         }
-        eprint!("{what}\nconfirm transaction before signing and broadcasting [y/N]: ");
+        if !std::io::stdin().is_terminal() {
+            return Err(CliError::usage(format!(
+                "{question}: no terminal to ask on (stdin is not a TTY); add --yes (-y) to go ahead without asking"
+            )));
+        }
+        eprint!("{what}\n{question} [y/N]: ");
         let mut line = String::new();
         std::io::stdin().read_line(&mut line).map_err(|e| CliError::usage(e.to_string()))?;
         if matches!(line.trim(), "y" | "Y" | "yes") { Ok(()) } else { Err(CliError::usage("cancelled")) }

@@ -691,3 +691,40 @@ async fn tenant_controls_through_the_cli() {
     cli.run(&["bids", "reject", "not-a-bid", "--from", "tenant"]).await.assert_error(2, "bid");
     chain.stop().await;
 }
+
+/// Without a terminal nothing is confirmed by default: `echo y | leasehold bank send …` (or a
+/// script, or `-o json`) used to broadcast, `keys export` in a pipe printed the mnemonic and
+/// `keys delete` deleted. Now each refuses (exit 2, one line naming `--yes`) and changes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_terminal_nothing_happens_unless_yes_is_given() {
+    let chain = TestChain::start().await;
+    let cli = Cli::new(&chain.url);
+    cli.import_dev_key("tenant").await;
+    let keyring = cli.keyring_dir();
+    let keyring = keyring.to_string_lossy().into_owned();
+    let no_yes = |args: &[&str]| {
+        let mut all =
+            vec!["--node", chain.url.as_str(), "--keyring-backend", "test", "--keyring-dir", keyring.as_str()];
+        all.extend_from_slice(args);
+        cli.bare(&all)
+    };
+    let tenant = dev_address("tenant");
+    let before = cli.balances(&tenant).await;
+    for output in ["text", "json"] {
+        let send = no_yes(&["bank", "send", &dev_address("auditor"), "1ulease", "--from", "tenant", "-o", output]);
+        let r = exec(send, Some("y\n".into())).await;
+        r.assert_error(2, "add --yes (-y)");
+        assert!(!r.stdout.contains("mnemonic"));
+    }
+    let r = exec(no_yes(&["keys", "export", "tenant"]), Some("y\n".into())).await;
+    r.assert_error(2, "print the mnemonic: no terminal to ask on");
+    assert!(!r.stdout.contains(dev_mnemonic("tenant").split(' ').next().unwrap_or("rare")), "{}", r.stdout);
+    let r = exec(no_yes(&["keys", "delete", "tenant"]), Some("y\n".into())).await;
+    r.assert_error(2, "delete the key: no terminal to ask on");
+    assert!(cli.keyring_dir().join("tenant.insecure-test-key").exists(), "the key is still there");
+    chain.wait_for_height(chain.height().await + 2).await;
+    assert_eq!(cli.balances(&tenant).await, before, "nothing was sent");
+    // With --yes the same send goes through.
+    cli.ok(&["bank", "send", &dev_address("auditor"), "1ulease", "--from", "tenant"]).await;
+    chain.stop().await;
+}

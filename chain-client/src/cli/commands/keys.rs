@@ -74,7 +74,10 @@ pub fn run(ctx: &Ctx, cmd: KeysCmd) -> Result<(), CliError> {
             });
         }
         KeysCmd::Export { name } => {
-            ctx.confirm(&format!("This prints the mnemonic of key {name}: anyone who sees it controls the account."))?;
+            ctx.ask(
+                &format!("This prints the mnemonic of key {name}: anyone who sees it controls the account."),
+                "print the mnemonic",
+            )?;
             let pass = if !keyring.backend().is_insecure() {
                 ctx.passphrase(&format!("Passphrase for key {name}: "))?
             } else {
@@ -85,7 +88,10 @@ pub fn run(ctx: &Ctx, cmd: KeysCmd) -> Result<(), CliError> {
             ctx.out.print(&serde_json::json!({"name": name, "mnemonic": phrase.as_str()}), || phrase.to_string());
         }
         KeysCmd::Delete { name } => {
-            ctx.confirm(&format!("Delete key {name}? Without its mnemonic the account cannot be recovered."))?;
+            ctx.ask(
+                &format!("Key {name} will be deleted: without its mnemonic the account cannot be recovered."),
+                "delete the key",
+            )?;
             keyring.delete(&name).map_err(key_err)?;
             ctx.out.print(&serde_json::json!({"deleted": name}), || format!("deleted key {name}"));
         }
