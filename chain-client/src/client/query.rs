@@ -5,8 +5,8 @@ use cosmos_sdk_proto::cosmos::auth::v1beta1::{BaseAccount, ModuleAccount, QueryA
 use cosmos_sdk_proto::cosmos::bank::v1beta1::query_client::QueryClient as BankClient;
 use cosmos_sdk_proto::cosmos::bank::v1beta1::{QueryAllBalancesRequest, QueryBalanceRequest};
 use cosmos_sdk_proto::cosmos::base::abci::v1beta1::TxResponse;
-use cosmos_sdk_proto::cosmos::base::tendermint::v1beta1::GetLatestBlockRequest;
 use cosmos_sdk_proto::cosmos::base::tendermint::v1beta1::service_client::ServiceClient as TmClient;
+use cosmos_sdk_proto::cosmos::base::tendermint::v1beta1::{GetBlockByHeightRequest, GetLatestBlockRequest};
 use cosmos_sdk_proto::cosmos::tx::v1beta1::service_client::ServiceClient as TxClient;
 use cosmos_sdk_proto::cosmos::tx::v1beta1::{
     GetBlockWithTxsRequest, GetBlockWithTxsResponse, GetTxRequest, GetTxsEventRequest, OrderBy,
@@ -234,6 +234,36 @@ impl ChainClient {
         let header =
             res.sdk_block.and_then(|b| b.header).ok_or_else(|| ClientError::decode("GetLatestBlock", "no header"))?;
         Ok((u64::try_from(header.height).unwrap_or(0), header.time.map_or(0, |t| t.seconds)))
+    }
+}
+
+impl ChainClient {
+    /// The chain's recent block time: the average interval of the last `window` blocks, from
+    /// their header times (`None` on a chain shorter than two blocks, or whose times do not
+    /// advance).
+    pub async fn block_time(&self, window: u64) -> Result<Option<std::time::Duration>, ClientError> {
+        let (latest, _) = self.latest_block().await?;
+        let from = latest.saturating_sub(window).max(1);
+        if from >= latest {
+            return Ok(None);
+        }
+        let (Some(t0), Some(t1)) = (self.header_nanos(from).await?, self.header_nanos(latest).await?) else {
+            return Ok(None);
+        };
+        let span = u64::try_from(t1.saturating_sub(t0)).unwrap_or(0);
+        Ok((span > 0).then(|| std::time::Duration::from_nanos(span / (latest - from))))
+    }
+
+    /// Header time of block `height` in unix nanoseconds.
+    async fn header_nanos(&self, height: u64) -> Result<Option<i128>, ClientError> {
+        let height = i64::try_from(height).unwrap_or(i64::MAX);
+        let res = self
+            .retry("GetBlockByHeight", |ch| async move {
+                TmClient::new(ch).get_block_by_height(GetBlockByHeightRequest { height }).await
+            })
+            .await?;
+        let time = res.sdk_block.and_then(|b| b.header).and_then(|h| h.time);
+        Ok(time.map(|t| i128::from(t.seconds) * 1_000_000_000 + i128::from(t.nanos)))
     }
 }
 

@@ -62,6 +62,12 @@ async fn escrow_show(cli: &Cli, dseq: &str) -> (AccountResponse, RunwayResponse)
     let (v, _) = cli.json(&["escrow", "show", "--dseq", dseq, "--from", "tenant"]).await;
     let account: AccountResponse = serde_json::from_value(v["account"].clone()).expect("escrow account JSON");
     let runway: RunwayResponse = serde_json::from_value(v["runway"].clone()).expect("runway JSON");
+    // Runway time at the chain's measured block time (200 ms here), not an assumed 1 s.
+    let ms = v["block_time_ms"].as_u64().expect("measured block time");
+    assert!((100..1000).contains(&ms), "block time {ms} ms on a 200 ms chain");
+    if let (Some(blocks), Some(seconds)) = (runway.blocks, runway.seconds) {
+        assert!(blocks == 0 || seconds < blocks, "{seconds} s for {blocks} blocks of {ms} ms");
+    }
     (account, runway)
 }
 

@@ -460,13 +460,23 @@ pub async fn escrow(ctx: &Ctx, cmd: EscrowCmd) -> Result<(), CliError> {
     let id = AccountId::deployment(&DeploymentId { owner: owner.clone(), dseq });
     let account: escrow::AccountResponse =
         mp.escrow.query(&client, &escrow::QueryMsg::Account { id: id.clone() }).await?;
-    let runway: RunwayResponse =
-        mp.escrow.query(&client, &escrow::QueryMsg::Runway { id, block_time_ms: Some(1000) }).await?;
-    let value = serde_json::json!({ "account": account, "runway": runway });
+    // Runway in time at the chain's measured block time (the last 100 blocks), not an assumed one.
+    let block_time_ms =
+        client.block_time(100).await?.and_then(|t| u64::try_from(t.as_millis()).ok()).filter(|ms| *ms > 0);
+    let runway: RunwayResponse = mp.escrow.query(&client, &escrow::QueryMsg::Runway { id, block_time_ms }).await?;
+    let value = serde_json::json!({ "account": account, "runway": runway, "block_time_ms": block_time_ms });
     ctx.out.print(&value, || {
         let a = &account.account;
         let blocks = runway.blocks.map_or("unlimited (no open payments)".to_string(), |b| format!("{b} blocks"));
-        let time = runway.seconds.map_or(String::new(), |s| format!(" (~{}h{:02}m at 1 s blocks)", s / 3600, (s % 3600) / 60));
+        let time = match (runway.seconds, block_time_ms) {
+            (Some(s), Some(ms)) => format!(
+                " (~{}h{:02}m at the chain's recent {:.1} s per block)",
+                s / 3600,
+                (s % 3600) / 60,
+                ms as f64 / 1000.0
+            ),
+            _ => String::new(),
+        };
         format!(
             "escrow of deployment {owner}/{dseq}\n  balance    {}{}\n  deposited  {}{}\n  accrued    {}{} (settled at block {})\n  rate       {}{} per block\n  runway     {blocks}{time}",
             account.balance, a.denom, a.deposited, a.denom, a.charged, a.denom, a.settled_at, runway.rate, a.denom
