@@ -678,6 +678,26 @@ async fn tenant_controls_through_the_cli() {
     tx(&cli, &["deployment", "readmit", &cpu, "--dseq", &dseq2, "--from", "tenant"]).await;
     tx(&cli, &["bid", "create", &order2, "--price", "10ulease", "--from", "provider-cpu"]).await;
 
+    // Update with an SDL: a new image is a manifest change (accepted); more CPU is a group
+    // change the market cannot apply — refused naming it (it used to say "updated").
+    let sdl = std::fs::read_to_string(example("web-service.yaml")).expect("example");
+    let dir = tempfile::tempdir().expect("dir");
+    let new_image = dir.path().join("new-image.yaml");
+    std::fs::write(&new_image, sdl.replace("shop-frontend:2.3.1", "shop-frontend:2.4.0")).expect("write");
+    let more_cpu = dir.path().join("more-cpu.yaml");
+    std::fs::write(&more_cpu, sdl.replace("units: 500m", "units: 1000m")).expect("write");
+    let (before, _) = cli.json(&["deployment", "get", "--dseq", &dseq2, "--from", "tenant"]).await;
+    let r = cli
+        .run(&["deployment", "update", more_cpu.to_str().expect("path"), "--dseq", &dseq2, "--from", "tenant"])
+        .await;
+    r.assert_error(2, "this SDL changes its groups");
+    assert!(r.stderr.contains("cpu_millis 500 -> 1000"), "{}", r.stderr);
+    let (unchanged, _) = cli.json(&["deployment", "get", "--dseq", &dseq2, "--from", "tenant"]).await;
+    assert_eq!(unchanged, before, "nothing changed");
+    tx(&cli, &["deployment", "update", new_image.to_str().expect("path"), "--dseq", &dseq2, "--from", "tenant"]).await;
+    let (updated, _) = cli.json(&["deployment", "get", "--dseq", &dseq2, "--from", "tenant"]).await;
+    assert_ne!(updated["deployment"]["hash"], before["deployment"]["hash"], "the manifest hash changed");
+
     // Auto-match on, then off again.
     tx(&cli, &["deployment", "update", "--dseq", &dseq, "--auto-match", "on", "--from", "tenant"]).await;
     let (d, _) = cli.json(&["deployment", "get", "--dseq", &dseq, "--from", "tenant"]).await;

@@ -86,7 +86,26 @@ pub async fn deployment(ctx: &Ctx, cmd: DeploymentCmd) -> Result<(), CliError> {
                 return Err(CliError::usage("nothing to update: give an SDL file and/or --auto-match on|off"));
             }
             let hash = match &file {
-                Some(file) => Some(HexBinary::from(read_sdl(file)?.manifest_hash().to_vec())),
+                Some(file) => {
+                    let sdl = read_sdl(file)?;
+                    let groups = sdl.group_specs().map_err(|e| CliError::usage(format!("{}: {e}", file.display())))?;
+                    // The market updates the manifest only: refuse an SDL whose groups differ
+                    // from the deployment's instead of reporting an update that ignores them.
+                    let (client, mp) = setup(ctx).await?;
+                    let id = DeploymentId { owner: ctx.owner_or_from(None)?, dseq };
+                    let current: market::DeploymentResponse =
+                        mp.market.query(&client, &market::QueryMsg::Deployment { id }).await?;
+                    let changes = group_changes(&current.groups, &groups);
+                    if !changes.is_empty() {
+                        return Err(CliError::usage(format!(
+                            "{}: deployment update changes the manifest only, and this SDL changes its groups: {}; \
+                             to change resources, counts or prices create a new deployment (and close this one)",
+                            file.display(),
+                            changes.join("; ")
+                        )));
+                    }
+                    Some(HexBinary::from(sdl.manifest_hash().to_vec()))
+                }
                 None => None,
             };
             let auto_match = auto_match.map(OnOff::is_on);
@@ -451,6 +470,47 @@ fn escrow_payouts(r: &TxResult, escrow: &str) -> (String, String) {
         if parts.is_empty() { "nothing".to_string() } else { parts.join(",") }
     };
     (show(|t| t.0), show(|t| t.1))
+}
+
+/// What an SDL's groups change against a deployment's groups on chain, one line per
+/// difference (empty: the same groups).
+fn group_changes(on_chain: &[market::Group], sdl: &[leasehold_types::resources::GroupSpec]) -> Vec<String> {
+    let mut changes = Vec::new();
+    let names = |specs: Vec<&str>| specs.join(", ");
+    let chain_names: Vec<&str> = on_chain.iter().map(|g| g.spec.name.as_str()).collect();
+    let sdl_names: Vec<&str> = sdl.iter().map(|g| g.name.as_str()).collect();
+    if chain_names != sdl_names {
+        changes.push(format!("groups [{}] -> [{}]", names(chain_names), names(sdl_names)));
+        return changes;
+    }
+    for (old, new) in on_chain.iter().map(|g| &g.spec).zip(sdl) {
+        if old.requirements != new.requirements {
+            changes.push(format!("group {}: placement requirements", old.name));
+        }
+        if old.resources.len() != new.resources.len() {
+            changes.push(format!(
+                "group {}: {} resource units -> {}",
+                old.name,
+                old.resources.len(),
+                new.resources.len()
+            ));
+            continue;
+        }
+        for (a, b) in old.resources.iter().zip(&new.resources) {
+            let (Ok(serde_json::Value::Object(a_fields)), Ok(serde_json::Value::Object(b_fields))) =
+                (serde_json::to_value(a), serde_json::to_value(b))
+            else {
+                continue;
+            };
+            for (field, before) in &a_fields {
+                let after = b_fields.get(field).unwrap_or(&serde_json::Value::Null);
+                if before != after {
+                    changes.push(format!("group {} unit {}: {field} {before} -> {after}", old.name, a.id));
+                }
+            }
+        }
+    }
+    changes
 }
 
 pub async fn escrow(ctx: &Ctx, cmd: EscrowCmd) -> Result<(), CliError> {
