@@ -42,7 +42,7 @@ use std::ops::Bound;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::str::FromStr;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -71,7 +71,10 @@ use crate::common::{BIN, artifacts, dev_address, dev_mnemonic, example};
 
 /// Kills in a default run (`make test`); `LEASEHOLD_CRASH_KILLS` overrides.
 const DEFAULT_KILLS: usize = 8;
-const BLOCK_INTERVAL_MS: u64 = 150;
+const BLOCK_INTERVAL_MS: u64 = 100;
+/// Txs each lane has in flight at once (consecutive sequences), so blocks are full enough that
+/// many kills land while one executes or commits.
+const BATCH: u64 = 4;
 const GAS: u64 = 3_000_000;
 const LEASE: &str = "ulease";
 /// Market contract (code 1, instance 1) of every dev chain.
@@ -154,7 +157,6 @@ struct Shared {
     /// Deployments created and not closed (by dseq), with the providers that bid on them.
     open: Mutex<BTreeMap<u64, BTreeSet<String>>>,
     leased: Mutex<BTreeSet<u64>>,
-    next_dseq: AtomicU64,
 }
 
 fn attrs(pairs: &[(&str, &str)]) -> Vec<Attribute> {
@@ -166,7 +168,8 @@ fn lease(amount: u128) -> Coin {
 }
 
 /// The next message of lane `name` at `step` (they depend on what earlier txs did).
-fn next_msg(name: &str, step: u64, shared: &Shared) -> Any {
+/// `j` is the message's place in its batch: messages of one batch pick different targets.
+fn next_msg(name: &str, step: u64, j: u64, shared: &Shared) -> Any {
     let me = dev_address(name);
     let exec = |contract: &str, msg: &dyn erased::Json, funds: &[Coin]| {
         execute_msg(&me, contract, &msg.json(), funds).expect("message")
@@ -193,7 +196,14 @@ fn next_msg(name: &str, step: u64, shared: &Shared) -> Any {
             if step == 0 {
                 return exec(REGISTRY, &registry::ExecuteMsg::Register { host_uri: host, attributes, info }, &[]);
             }
-            let target = shared.open.lock().expect("lock").iter().find(|(_, b)| !b.contains(&me)).map(|(d, _)| *d);
+            let target = shared
+                .open
+                .lock()
+                .expect("lock")
+                .iter()
+                .filter(|(_, b)| !b.contains(&me))
+                .nth(j as usize)
+                .map(|(d, _)| *d);
             match target {
                 Some(dseq) if step % 3 != 0 => {
                     let order = DeploymentId::new(dev_address("tenant"), dseq).group(1).order(1);
@@ -210,14 +220,15 @@ fn next_msg(name: &str, step: u64, shared: &Shared) -> Any {
             let open = shared.open.lock().expect("lock").clone();
             let leased = shared.leased.lock().expect("lock").clone();
             let cpu = dev_address("provider-cpu");
-            let leasable = open.iter().find(|(d, b)| b.contains(&cpu) && !leased.contains(d)).map(|(d, _)| *d);
+            let leasable =
+                open.iter().filter(|(d, b)| b.contains(&cpu) && !leased.contains(d)).nth(j as usize).map(|(d, _)| *d);
             match (step % 4, leasable) {
                 (1, Some(dseq)) => {
                     let bid = DeploymentId::new(me.clone(), dseq).group(1).order(1).bid(cpu);
                     exec(MARKET, &market::ExecuteMsg::CreateLease { bid }, &[])
                 }
-                (3, _) if open.len() > 3 => {
-                    let dseq = *open.keys().next().expect("an open deployment");
+                (3, _) if open.len() > 6 => {
+                    let dseq = *open.keys().nth(j as usize).expect("an open deployment");
                     exec(MARKET, &market::ExecuteMsg::CloseDeployment { dseq }, &[])
                 }
                 (2, _) if !leased.is_empty() => {
@@ -227,7 +238,7 @@ fn next_msg(name: &str, step: u64, shared: &Shared) -> Any {
                     exec(ESCROW, &leasehold_types::escrow::ExecuteMsg::Deposit { id }, &[lease(100_000)])
                 }
                 _ => {
-                    let dseq = shared.next_dseq.load(Ordering::SeqCst);
+                    let dseq = step + 1;
                     let text = std::fs::read_to_string(example("web-service.yaml")).expect("example SDL");
                     let sdl = parse_sdl(&text).expect("valid SDL");
                     let msg = market::ExecuteMsg::CreateDeployment {
@@ -278,7 +289,6 @@ fn learn(name: &str, msg: &Any, r: &TxResult, shared: &Shared) {
     match exec {
         market::ExecuteMsg::CreateDeployment { dseq, .. } => {
             shared.open.lock().expect("lock").insert(dseq, BTreeSet::new());
-            shared.next_dseq.fetch_max(dseq + 1, Ordering::SeqCst);
         }
         market::ExecuteMsg::CreateBid { order, .. } => {
             if let Some(b) = shared.open.lock().expect("lock").get_mut(&order.dseq) {
@@ -295,24 +305,28 @@ fn learn(name: &str, msg: &Any, r: &TxResult, shared: &Shared) {
     }
 }
 
-/// One lane: signs its next message, broadcasts it and waits until the node reports it in a
-/// block, across any number of node kills (re-signing when the tx was lost with the mempool).
+/// One lane: signs its next [`BATCH`] messages with consecutive sequences, broadcasts them and
+/// waits until the node reports each in a block, across any number of node kills (re-signing
+/// from the committed sequence what was lost with a killed node's mempool: the same message
+/// at the same sequence is the same bytes, so a tx is never doubled).
 async fn lane(name: &'static str, endpoint: String, chain_id: String, shared: Arc<Shared>) -> u64 {
     let key = SigningKey::from_mnemonic(dev_mnemonic(name), "", 0).expect("dev key");
     let me = dev_address(name);
     let fee = [lease(u128::from(GAS) * 25 / 1000)];
     let mut client: Option<ChainClient> = None;
     let mut step = 0u64;
-    'steps: while !shared.stop.load(Ordering::SeqCst) {
-        let msg = next_msg(name, step, &shared);
-        let mut tried: Vec<String> = Vec::new();
+    'batches: while !shared.stop.load(Ordering::SeqCst) {
+        let msgs: Vec<Any> = (0..BATCH).map(|j| next_msg(name, step + j, j, &shared)).collect();
+        // Per message: the hashes it was sent under, and its result once reported.
+        let mut tried: Vec<Vec<String>> = vec![Vec::new(); msgs.len()];
+        let mut done: Vec<Option<TxResult>> = vec![None; msgs.len()];
         let mut attempts = 0u32;
         loop {
             if shared.stop.load(Ordering::SeqCst) {
-                break 'steps;
+                break 'batches;
             }
             attempts += 1;
-            assert!(attempts < 2_000, "lane {name}: step {step} never got into a block");
+            assert!(attempts < 2_000, "lane {name}: steps {step}.. never got into a block");
             let c = match &client {
                 Some(c) => c.clone(),
                 None => match connect(&endpoint, &chain_id).await {
@@ -326,68 +340,85 @@ async fn lane(name: &'static str, endpoint: String, chain_id: String, shared: Ar
                     }
                 },
             };
-            // A tx sent before a kill may have made it into a block after all.
-            let mut found = None;
-            for h in &tried {
-                match c.tx(h).await {
-                    Ok(Some(r)) => {
-                        found = Some(r);
-                        break;
-                    }
-                    Ok(None) => {}
-                    Err(_) => {
-                        client = None;
-                        continue;
+            // What made it into a block (before a kill, or since the last look).
+            'look: for (j, hashes) in tried.iter().enumerate() {
+                if done[j].is_some() {
+                    continue;
+                }
+                for h in hashes {
+                    match c.tx(h).await {
+                        Ok(Some(r)) => {
+                            learn(name, &msgs[j], &r, &shared);
+                            shared.reported.lock().expect("lock").push(r.clone());
+                            done[j] = Some(r);
+                            break;
+                        }
+                        Ok(None) => {}
+                        Err(_) => {
+                            client = None;
+                            break 'look;
+                        }
                     }
                 }
-            }
-            if let Some(r) = found {
-                learn(name, &msg, &r, &shared);
-                shared.reported.lock().expect("lock").push(r);
-                step += 1;
-                continue 'steps;
             }
             if client.is_none() {
                 continue;
             }
-            // The committed sequence: a tx lost with a killed node's mempool is signed again
-            // with the same sequence (and so the same bytes).
-            let (number, sequence) = match c.account(&me).await {
-                Ok(Some(a)) => (a.account_number, a.sequence),
+            if done.iter().all(Option::is_some) {
+                step += BATCH;
+                continue 'batches;
+            }
+            let sequence = match c.account(&me).await {
+                Ok(Some(a)) => a,
                 _ => {
                     client = None;
                     continue;
                 }
             };
-            let tx = sign_tx(&key, &chain_id, number, sequence, std::slice::from_ref(&msg), "", GAS, &fee);
-            let hash = tx_hash(&tx);
-            if !tried.contains(&hash) {
-                tried.push(hash.clone());
-            }
-            match c.broadcast(tx).await {
-                Ok(_) => {
-                    let sent = Instant::now();
-                    loop {
-                        if shared.stop.load(Ordering::SeqCst) {
-                            break 'steps;
-                        }
-                        match c.tx(&hash).await {
-                            Ok(Some(_)) => break, // recorded by the lookup at the top
-                            Ok(None) if sent.elapsed() < Duration::from_secs(10) => {
-                                tokio::time::sleep(Duration::from_millis(40)).await;
-                            }
-                            Ok(None) => break,
-                            Err(_) => {
-                                client = None;
-                                break;
-                            }
-                        }
+            let mut sent = Vec::new();
+            let mut seq = sequence.sequence;
+            for (j, msg) in msgs.iter().enumerate().filter(|(j, _)| done[*j].is_none()) {
+                let tx = sign_tx(
+                    &key,
+                    &chain_id,
+                    sequence.account_number,
+                    seq,
+                    std::slice::from_ref(msg),
+                    "",
+                    GAS,
+                    &fee,
+                );
+                seq += 1;
+                let hash = tx_hash(&tx);
+                if !tried[j].contains(&hash) {
+                    tried[j].push(hash.clone());
+                }
+                match c.broadcast(tx).await {
+                    Ok(_) => sent.push(hash),
+                    // Refused by CheckTx (a sequence taken by a tx still pooled, a duplicate):
+                    // look again shortly.
+                    Err(ClientError::TxRejected { .. }) => {
+                        tokio::time::sleep(Duration::from_millis(60)).await;
+                        break;
+                    }
+                    Err(_) => {
+                        client = None;
+                        break;
                     }
                 }
-                // Refused by CheckTx (a sequence taken by a tx still pooled, a duplicate):
-                // look again shortly with a fresh sequence.
-                Err(ClientError::TxRejected { .. }) => tokio::time::sleep(Duration::from_millis(60)).await,
-                Err(_) => client = None,
+            }
+            // Wait for the last one sent (the others precede it), at most a while.
+            let Some(last) = sent.last() else { continue };
+            let since = Instant::now();
+            while !shared.stop.load(Ordering::SeqCst) && since.elapsed() < Duration::from_secs(10) {
+                match c.tx(last).await {
+                    Ok(Some(_)) => break,
+                    Ok(None) => tokio::time::sleep(Duration::from_millis(30)).await,
+                    Err(_) => {
+                        client = None;
+                        break;
+                    }
+                }
             }
         }
     }
@@ -596,7 +627,7 @@ async fn kill_9_the_node_and_the_indexer_at_random_moments() {
     };
     let endpoint = format!("http://{}", node.grpc);
 
-    let shared = Arc::new(Shared { next_dseq: AtomicU64::new(1), ..Shared::default() });
+    let shared = Arc::new(Shared::default());
     let lanes: Vec<_> = ["admin", "tenant", "provider-cpu", "provider-gpu", "auditor"]
         .into_iter()
         .map(|name| tokio::spawn(lane(name, endpoint.clone(), chain_id.clone(), Arc::clone(&shared))))
