@@ -20,7 +20,7 @@ TOOLS_STAMP := tools/node_modules/.package-lock.json
 # Prints a stage header.
 header = @printf '\n=== %s ===\n' '$(1)'
 
-.PHONY: help run demo build node cli reset test tools wasm schema schema-check fmt fmt-check lint ci clean
+.PHONY: help run demo build node cli reset test crash-test tools wasm schema schema-check fmt fmt-check lint ci clean
 
 help: ## List the targets
 	@printf 'Usage: make <target>   (start with `make run` or `make test`)\n\n'
@@ -70,6 +70,14 @@ test: ## Build the wasm artifacts, cargo test the workspace, compile the TypeScr
 	$(MAKE) ts-clients
 	$(call header,CosmJS against a dev node)
 	$(MAKE) cosmjs-test
+
+# The full kill -9 crash test (`make test` runs it with 8 kills); CRASH_KILLS and CRASH_SEED change it.
+CRASH_KILLS ?= 100
+crash-test: ## kill -9 the dev node and the indexer CRASH_KILLS (100) times; CRASH_SEED=N replays a kill schedule
+	$(MAKE) wasm
+	$(CARGO) build --locked -p leasehold-node --bin leaseholdd
+	LEASEHOLD_CRASH_KILLS='$(CRASH_KILLS)' $(if $(CRASH_SEED),LEASEHOLD_CRASH_SEED='$(CRASH_SEED)') \
+	  $(CARGO) test --locked -p leasehold-client --test client crash:: -- --nocapture
 
 tools: $(TOOLS_STAMP) ## Install the wasm32 Rust target and the npm tools (binaryen) in tools/
 	@if ! grep -qx '$(WASM_TARGET)' <<<"$$(rustup target list --installed)"; then \

@@ -5,6 +5,7 @@ mod common;
 
 mod bidengine;
 mod cli;
+mod crash;
 mod demo;
 mod index;
 mod sdl;
