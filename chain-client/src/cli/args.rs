@@ -369,11 +369,12 @@ pub enum ProviderCmd {
         after_help = "Example: leasehold provider register --host-uri https://gpu.example.com:8443 --attr region=eu-west --attr gpu=h100 --from gpu-co"
     )]
     Register(ProviderArgs),
-    /// Replace your host URI, attributes and info
+    /// Change what you give: host URI, attributes (the given --attr replace the list; --clear-attrs
+    /// empties it), email, website; everything not given stays as registered
     #[command(
-        after_help = "Example: leasehold provider update --host-uri https://gpu.example.com:8443 --attr region=eu-west --from gpu-co"
+        after_help = "Example: leasehold provider update --email ops@gpu.example.com --from gpu-co\nExample: leasehold provider update --attr region=eu-west --attr gpu=h100 --from gpu-co"
     )]
-    Update(ProviderArgs),
+    Update(ProviderUpdateArgs),
     /// Leave the registry (refused while you have active leases)
     #[command(after_help = "Example: leasehold provider delete --from gpu-co")]
     Delete,
@@ -401,6 +402,25 @@ pub struct ProviderArgs {
     pub attributes: Vec<String>,
     #[arg(long)]
     pub email: Option<String>,
+    #[arg(long)]
+    pub website: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct ProviderUpdateArgs {
+    /// New host URI
+    #[arg(long)]
+    pub host_uri: Option<String>,
+    /// key=value, repeatable: the new attribute list (replaces the registered one)
+    #[arg(long = "attr")]
+    pub attributes: Vec<String>,
+    /// Remove every attribute
+    #[arg(long, conflicts_with = "attributes")]
+    pub clear_attrs: bool,
+    /// New contact email
+    #[arg(long)]
+    pub email: Option<String>,
+    /// New website
     #[arg(long)]
     pub website: Option<String>,
 }

@@ -632,6 +632,17 @@ async fn tenant_controls_through_the_cli() {
     for (name, host) in [("provider-gpu", "https://gpu.example.com"), ("provider-cpu", "https://cpu.example.com")] {
         tx(&cli, &["provider", "register", "--host-uri", host, "--attr", "region=eu-west", "--from", name]).await;
     }
+    // `provider update` changes only what it is given (it used to wipe the attributes).
+    tx(&cli, &["provider", "update", "--email", "ops@gpu.example.com", "--from", "provider-gpu"]).await;
+    let (p, _) = cli.json(&["provider", "get", &gpu]).await;
+    assert_eq!(p["attributes"], serde_json::json!([{"key": "region", "value": "eu-west"}]), "{p}");
+    assert_eq!(
+        (p["info"]["email"].as_str(), p["host_uri"].as_str()),
+        (Some("ops@gpu.example.com"), Some("https://gpu.example.com"))
+    );
+    cli.run(&["provider", "update", "--email", "ops@gpu.example.com", "--from", "provider-gpu"])
+        .await
+        .assert_error(2, "nothing to update");
     let (v, _, _) = tx(
         &cli,
         &["deployment", "create", &example("web-service.yaml"), "--deposit", "5000000ulease", "--from", "tenant"],

@@ -4,19 +4,56 @@ use leasehold_types::market;
 use leasehold_types::provider::{self, Provider, ProviderInfo};
 
 use crate::bidengine::{BidEngine, EngineConfig};
-use crate::cli::args::{AuditCmd, BidCmd, GlobalArgs, ProviderArgs, ProviderCmd};
+use crate::cli::args::{AuditCmd, BidCmd, GlobalArgs, ProviderArgs, ProviderCmd, ProviderUpdateArgs};
 use crate::cli::context::Ctx;
 use crate::cli::error::CliError;
 use crate::cli::parse;
 
-fn provider_msg(a: ProviderArgs, update: bool) -> Result<provider::ExecuteMsg, CliError> {
+fn register_msg(a: ProviderArgs) -> Result<provider::ExecuteMsg, CliError> {
     let attributes = a.attributes.iter().map(|s| parse::attribute(s)).collect::<Result<Vec<_>, _>>()?;
     let info = ProviderInfo { email: a.email.unwrap_or_default(), website: a.website.unwrap_or_default() };
-    Ok(if update {
-        provider::ExecuteMsg::Update { host_uri: a.host_uri, attributes, info }
+    Ok(provider::ExecuteMsg::Register { host_uri: a.host_uri, attributes, info })
+}
+
+/// `provider update`: the registration with only the given fields changed, and what changes
+/// (the registry's `Update` replaces everything, so what is not given is carried over).
+fn update_msg(current: Provider, a: ProviderUpdateArgs) -> Result<(provider::ExecuteMsg, Vec<String>), CliError> {
+    let mut changes = Vec::new();
+    let host_uri = match a.host_uri {
+        Some(h) if h != current.host_uri => {
+            changes.push(format!("host URI {} -> {h}", current.host_uri));
+            h
+        }
+        _ => current.host_uri,
+    };
+    let attributes = if a.clear_attrs {
+        Vec::new()
+    } else if a.attributes.is_empty() {
+        current.attributes.clone()
     } else {
-        provider::ExecuteMsg::Register { host_uri: a.host_uri, attributes, info }
-    })
+        a.attributes.iter().map(|s| parse::attribute(s)).collect::<Result<Vec<_>, _>>()?
+    };
+    if attributes != current.attributes {
+        let show = |list: &[leasehold_types::attributes::Attribute]| {
+            list.iter().map(|x| format!("{}={}", x.key, x.value)).collect::<Vec<_>>().join(",")
+        };
+        changes.push(format!("attributes [{}] -> [{}]", show(&current.attributes), show(&attributes)));
+    }
+    let mut info = current.info;
+    for (field, given, now) in [("email", a.email, &mut info.email), ("website", a.website, &mut info.website)] {
+        if let Some(v) = given
+            && v != *now
+        {
+            changes.push(format!("{field} {now:?} -> {v:?}"));
+            *now = v;
+        }
+    }
+    if changes.is_empty() {
+        return Err(CliError::usage(
+            "nothing to update: give --host-uri, --attr/--clear-attrs, --email or --website with a new value",
+        ));
+    }
+    Ok((provider::ExecuteMsg::Update { host_uri, attributes, info }, changes))
 }
 
 async fn exec_registry(ctx: &Ctx, what: &str, msg: provider::ExecuteMsg) -> Result<(), CliError> {
@@ -32,8 +69,15 @@ async fn exec_registry(ctx: &Ctx, what: &str, msg: provider::ExecuteMsg) -> Resu
 
 pub async fn provider(ctx: &Ctx, cmd: ProviderCmd) -> Result<(), CliError> {
     match cmd {
-        ProviderCmd::Register(a) => exec_registry(ctx, "provider registered", provider_msg(a, false)?).await,
-        ProviderCmd::Update(a) => exec_registry(ctx, "provider updated", provider_msg(a, true)?).await,
+        ProviderCmd::Register(a) => exec_registry(ctx, "provider registered", register_msg(a)?).await,
+        ProviderCmd::Update(a) => {
+            let client = ctx.connect().await?;
+            let mp = ctx.marketplace(&client).await?;
+            let owner = ctx.owner_or_from(None)?;
+            let current: Provider = mp.registry.query(&client, &provider::QueryMsg::Provider { owner }).await?;
+            let (msg, changes) = update_msg(current, a)?;
+            exec_registry(ctx, &format!("provider updated ({})", changes.join("; ")), msg).await
+        }
         ProviderCmd::Delete => exec_registry(ctx, "provider deleted", provider::ExecuteMsg::Delete {}).await,
         ProviderCmd::Get { owner } => {
             let client = ctx.connect().await?;
