@@ -169,10 +169,17 @@ impl Ctx {
             .map_err(|e| CliError::usage(format!("{what}: {address:?} is not a valid {PREFIX} address: {e}")))
     }
 
-    /// `owner`, or the `--from` key's address when absent (queries default to your own things).
+    /// An optional address argument, checked (prefix and checksum) before anything is asked
+    /// of the node: a typo is a usage error, never an empty answer.
+    pub fn opt_address(&self, address: Option<String>, what: &str) -> Result<Option<String>, CliError> {
+        address.map(|a| self.address_arg(&a, what)).transpose()
+    }
+
+    /// `owner` (checked), or the `--from` key's address when absent (queries default to your
+    /// own things).
     pub fn owner_or_from(&self, owner: Option<String>) -> Result<String, CliError> {
         match owner {
-            Some(o) => Ok(o),
+            Some(o) => self.address_arg(&o, "owner"),
             None => self.from_address(),
         }
     }

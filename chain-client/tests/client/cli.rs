@@ -389,6 +389,27 @@ async fn bad_input_gets_its_exit_code_a_one_line_error_and_changes_nothing() {
     }
     let upper = provider.to_uppercase();
     cli.run(&["bank", "send", &upper, "5ulease", "--from", "tenant"]).await.assert_error(2, "lower case");
+    // Address filters and arguments of queries are checked too (they printed "no results" with
+    // exit 0, or a raw contract error with exit 3).
+    let bad_checksum = format!("{}x", &provider[..provider.len() - 1]);
+    let other_prefix = tenant.replace("lease1", "cosmos1");
+    let db = tempfile::tempdir().expect("dir");
+    let db = db.path().join("index.db");
+    let db = db.to_str().expect("path");
+    for (args, what) in [
+        (vec!["lease", "list", "--provider", &bad_checksum], "provider"),
+        (vec!["lease", "list", "--owner", &other_prefix], "owner"),
+        (vec!["bids", "list", "--owner", &other_prefix, "--dseq", "1"], "owner"),
+        (vec!["bids", "list", "--provider", &bad_checksum], "provider"),
+        (vec!["provider", "get", &bad_checksum], "owner"),
+        (vec!["escrow", "show", "--dseq", "1", "--owner", &bad_checksum], "owner"),
+        (vec!["index", "query", "leases", "--db", db, "--provider", "lease1bad"], "provider"),
+        (vec!["index", "query", "provider-stats", "--db", db, "--provider", &bad_checksum], "provider"),
+    ] {
+        let r = cli.run(&args).await;
+        r.assert_error(2, &format!("{what}: "));
+        assert!(r.stderr.contains("is not a valid lease address"), "{args:?}: {}", r.stderr);
+    }
 
     // Malformed amounts.
     for (bad, needle) in [

@@ -251,6 +251,7 @@ async fn query(ctx: &Ctx, q: IndexQueryCmd) -> Result<(), CliError> {
             {
                 return Err(CliError::usage(format!("--state {s:?}: expected active, closed or insufficient_funds")));
             }
+            let (tenant, provider) = (ctx.opt_address(tenant, "tenant")?, ctx.opt_address(provider, "provider")?);
             let filter = LeaseFilter { tenant, provider, state };
             let leases = with_store(db.location(), move |s| queries::lease_infos(s, &filter)).await?;
             print(ctx, &leases, || {
@@ -273,6 +274,7 @@ async fn query(ctx: &Ctx, q: IndexQueryCmd) -> Result<(), CliError> {
             });
         }
         IndexQueryCmd::ProviderStats { db, provider } => {
+            let provider = ctx.opt_address(provider, "provider")?;
             let stats = with_store(db.location(), move |s| queries::provider_stats(s, provider.as_deref())).await?;
             print(ctx, &stats, || {
                 let mut out = String::new();

@@ -237,7 +237,9 @@ pub async fn group(ctx: &Ctx, cmd: GroupCmd) -> Result<(), CliError> {
 
 pub async fn bids(ctx: &Ctx, cmd: BidsCmd) -> Result<(), CliError> {
     let (dseq, owner, provider) = match cmd {
-        BidsCmd::List { dseq, owner, provider } => (dseq, owner, provider),
+        BidsCmd::List { dseq, owner, provider } => {
+            (dseq, ctx.opt_address(owner, "owner")?, ctx.opt_address(provider, "provider")?)
+        }
         BidsCmd::Reject { bid } => {
             let bid = parse::bid_id(&bid)?;
             let what = format!("bid {} rejected", bid_string(&bid));
@@ -356,6 +358,7 @@ pub async fn lease(ctx: &Ctx, cmd: LeaseCmd) -> Result<(), CliError> {
             exec_market(ctx, &what, market::ExecuteMsg::CloseLease { lease, reason }, vec![]).await
         }
         LeaseCmd::List { owner, provider } => {
+            let (owner, provider) = (ctx.opt_address(owner, "owner")?, ctx.opt_address(provider, "provider")?);
             let (client, mp) = setup(ctx).await?;
             let owner = match (&owner, &provider) {
                 (Some(o), _) => Some(o.clone()),

@@ -80,9 +80,9 @@ pub async fn provider(ctx: &Ctx, cmd: ProviderCmd) -> Result<(), CliError> {
         }
         ProviderCmd::Delete => exec_registry(ctx, "provider deleted", provider::ExecuteMsg::Delete {}).await,
         ProviderCmd::Get { owner } => {
+            let owner = ctx.owner_or_from(owner)?;
             let client = ctx.connect().await?;
             let mp = ctx.marketplace(&client).await?;
-            let owner = ctx.owner_or_from(owner)?;
             let p: Provider = mp.registry.query(&client, &provider::QueryMsg::Provider { owner }).await?;
             ctx.out.print(&p, || serde_json::to_string_pretty(&p).unwrap_or_default());
             Ok(())
