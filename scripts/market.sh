@@ -166,7 +166,7 @@ say "gRPC is up on $GRPC_ADDR after $((SECONDS - started)) s"
 # ---------------------------------------------------------------------------------------------
 # 2. Keyring and client config.
 
-lh config init --node "http://$GRPC_ADDR" --keyring-backend test --keyring-dir "$KEYRING" >/dev/null 2>&1 ||
+lh config init --node "http://$GRPC_ADDR" --keyring-backend test --keyring-dir "$KEYRING" --index-db "$INDEX_DB" >/dev/null 2>&1 ||
   die "cannot write the client config $LEASEHOLD_CLIENT_CONFIG"
 
 # The mnemonic of dev account $1, as `leaseholdd accounts` prints it.

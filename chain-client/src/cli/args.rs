@@ -532,7 +532,12 @@ pub enum ConfigCmd {
     #[command(
         after_help = "Example: leasehold config init --node http://127.0.0.1:9090 --keyring-backend test --from alice"
     )]
-    Init,
+    Init {
+        /// The index database `index run` and `index query` use by default (a SQLite file or a
+        /// postgres:// URL)
+        #[arg(long)]
+        index_db: Option<String>,
+    },
 }
 
 #[cfg(test)]

@@ -21,6 +21,8 @@ pub struct ClientFileConfig {
     /// `text` or `json`.
     pub output: Option<String>,
     pub market: Option<String>,
+    /// The index database (`index run` / `index query`): a SQLite file or a postgres:// URL.
+    pub index_db: Option<String>,
 }
 
 pub fn default_dir() -> PathBuf {

@@ -143,6 +143,7 @@ impl Ctx {
             gas_prices: Some(self.client_config()?.gas_price.to_string()),
             output: Some(crate::cli::commands::value_name(&self.out.format)),
             market: self.global.market.clone().or_else(|| self.file.market.clone()),
+            index_db: self.file.index_db.clone(),
         })
     }
 

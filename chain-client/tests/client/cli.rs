@@ -786,3 +786,27 @@ async fn without_a_terminal_nothing_happens_unless_yes_is_given() {
     cli.ok(&["bank", "send", &dev_address("auditor"), "1ulease", "--from", "tenant"]).await;
     chain.stop().await;
 }
+
+/// `index query` uses the client config's `index_db` (what `make run` writes), and a database
+/// that does not exist is an error (a mistyped `--db` used to create an empty one and answer
+/// from it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn index_queries_find_the_configured_database_and_never_create_one() {
+    let cli = Cli::new("http://127.0.0.1:1");
+    let dir = tempfile::tempdir().expect("dir");
+    let missing = dir.path().join("typo.sqlite");
+    let missing = missing.to_str().expect("path");
+    let r = cli.run(&["index", "query", "status", "--db", missing]).await;
+    r.assert_error(2, "no index database at");
+    assert!(!std::path::Path::new(missing).exists(), "nothing was created");
+    // Configured: the same error names the configured file, and a real database is found.
+    let configured = dir.path().join("index.sqlite");
+    let configured = configured.to_str().expect("path");
+    exec(cli.bare(&["config", "init", "--index-db", configured]), None).await;
+    cli.run(&["index", "query", "status"]).await.assert_error(2, configured);
+    let (show, _) = cli.json(&["config", "show"]).await;
+    assert_eq!(show["index_db"].as_str(), Some(configured));
+    leasehold_client::indexer::store::open(configured).expect("create the database as index run does");
+    let r = cli.run(&["index", "query", "status"]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+}

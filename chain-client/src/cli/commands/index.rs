@@ -21,14 +21,32 @@ use crate::indexer::store::{self, Sql};
 
 #[derive(Args, Debug, Clone)]
 pub struct DbArg {
-    /// Database: a SQLite file or postgres://user@host:port/db [default: ~/.leasehold/index.db]
+    /// Database: a SQLite file or postgres://user@host:port/db [default: client.toml's index_db,
+    /// else ~/.leasehold/index.db]
     #[arg(long, env = "LEASEHOLD_INDEX_DB")]
     pub db: Option<String>,
 }
 
 impl DbArg {
-    fn location(&self) -> String {
-        self.db.clone().unwrap_or_else(|| default_dir().join("index.db").to_string_lossy().into_owned())
+    /// `--db` (or `LEASEHOLD_INDEX_DB`), else the client config's `index_db`, else the default.
+    fn location(&self, ctx: &Ctx) -> String {
+        self.db
+            .clone()
+            .or_else(|| ctx.file.index_db.clone())
+            .unwrap_or_else(|| default_dir().join("index.db").to_string_lossy().into_owned())
+    }
+
+    /// [`DbArg::location`] of a database that must exist already: queries never create one (a
+    /// mistyped path used to answer from a new, empty database).
+    fn existing(&self, ctx: &Ctx) -> Result<String, CliError> {
+        let location = self.location(ctx);
+        if !store::is_postgres(&location) && !std::path::Path::new(&location).exists() {
+            return Err(CliError::usage(format!(
+                "no index database at {location}: `leasehold index run --db {location}` creates and fills it \
+                 (or give --db, LEASEHOLD_INDEX_DB or index_db in the client config)"
+            )));
+        }
+        Ok(location)
     }
 }
 
@@ -135,7 +153,7 @@ async fn with_store<T: Send + 'static>(
 pub async fn run(ctx: &Ctx, cmd: IndexCmd) -> Result<(), CliError> {
     match cmd {
         IndexCmd::Run { db, from_height, until, poll_ms, prefetch } => {
-            run_indexer(ctx, db.location(), from_height, until, poll_ms, prefetch).await
+            run_indexer(ctx, db.location(ctx), from_height, until, poll_ms, prefetch).await
         }
         IndexCmd::Query(q) => query(ctx, q).await,
     }
@@ -253,7 +271,7 @@ async fn query(ctx: &Ctx, q: IndexQueryCmd) -> Result<(), CliError> {
             }
             let (tenant, provider) = (ctx.opt_address(tenant, "tenant")?, ctx.opt_address(provider, "provider")?);
             let filter = LeaseFilter { tenant, provider, state };
-            let leases = with_store(db.location(), move |s| queries::lease_infos(s, &filter)).await?;
+            let leases = with_store(db.existing(ctx)?, move |s| queries::lease_infos(s, &filter)).await?;
             print(ctx, &leases, || {
                 let rows: Vec<Vec<String>> = leases
                     .iter()
@@ -275,7 +293,7 @@ async fn query(ctx: &Ctx, q: IndexQueryCmd) -> Result<(), CliError> {
         }
         IndexQueryCmd::ProviderStats { db, provider } => {
             let provider = ctx.opt_address(provider, "provider")?;
-            let stats = with_store(db.location(), move |s| queries::provider_stats(s, provider.as_deref())).await?;
+            let stats = with_store(db.existing(ctx)?, move |s| queries::provider_stats(s, provider.as_deref())).await?;
             print(ctx, &stats, || {
                 let mut out = String::new();
                 for p in &stats {
@@ -297,7 +315,7 @@ async fn query(ctx: &Ctx, q: IndexQueryCmd) -> Result<(), CliError> {
             });
         }
         IndexQueryCmd::MarketStats { db } => {
-            let m = with_store(db.location(), queries::market_stats).await?;
+            let m = with_store(db.existing(ctx)?, queries::market_stats).await?;
             print(ctx, &m, || {
                 let kinds =
                     m.open_orders_by_kind.iter().map(|(k, n)| format!("{k}: {n}")).collect::<Vec<_>>().join(", ");
@@ -315,7 +333,7 @@ async fn query(ctx: &Ctx, q: IndexQueryCmd) -> Result<(), CliError> {
             });
         }
         IndexQueryCmd::Status { db } => {
-            let s = with_store(db.location(), queries::status).await?;
+            let s = with_store(db.existing(ctx)?, queries::status).await?;
             print(ctx, &s, || {
                 let rows: Vec<Vec<String>> = s.tables.iter().map(|(t, n)| vec![t.clone(), n.to_string()]).collect();
                 format!(

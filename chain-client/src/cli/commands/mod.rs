@@ -37,7 +37,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             });
             Ok(())
         }
-        Command::Config(ConfigCmd::Init) => {
+        Command::Config(ConfigCmd::Init { index_db }) => {
             let g = &ctx.global;
             let mut c = ctx.file.clone();
             c.node = g.node.clone().or(c.node);
@@ -50,6 +50,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             c.gas_adjustment = g.gas_adjustment.or(c.gas_adjustment);
             c.gas_prices = g.gas_prices.clone().or(c.gas_prices);
             c.market = g.market.clone().or(c.market);
+            c.index_db = index_db.or(c.index_db);
             c.save(&ctx.config_path)?;
             ctx.out.note(format!("wrote {}", ctx.config_path.display()));
             Ok(())
