@@ -199,11 +199,12 @@ done
 say "starting the H100 provider engine (log: $LOGS/provider-h100.log)"
 # The node and keyring as flags: `provider run --config` names the engine's YAML, not the client config.
 engine_flags=(--node "http://$GRPC_ADDR" --keyring-backend test --keyring-dir "$KEYRING")
+# Each engine keeps its state under this market's home, so two markets never share it.
 start provider-h100 "$LOGS/provider-h100.log" \
-  "$LEASEHOLD" provider run --config examples/providers/h100.yaml "${engine_flags[@]}"
+  "$LEASEHOLD" provider run --config examples/providers/h100.yaml --state-dir "$NODE_HOME/providers/h100" "${engine_flags[@]}"
 say "starting the CPU provider engine (log: $LOGS/provider-cpu.log)"
 start provider-cpu "$LOGS/provider-cpu.log" \
-  "$LEASEHOLD" provider run --config examples/providers/cpu.yaml "${engine_flags[@]}"
+  "$LEASEHOLD" provider run --config examples/providers/cpu.yaml --state-dir "$NODE_HOME/providers/cpu" "${engine_flags[@]}"
 
 # ---------------------------------------------------------------------------------------------
 # 4. The auditor vouches for the H100 provider's tier (what gpu-inference.yaml's signedBy wants).

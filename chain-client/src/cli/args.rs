@@ -390,6 +390,10 @@ pub enum ProviderCmd {
         /// Engine config (YAML): key, host URI, attributes, inventory, pricing, bidding
         #[arg(long = "config", value_name = "FILE")]
         engine_config: PathBuf,
+        /// Where the engine keeps its state (bids, leases, capacity), overriding the config's
+        /// state_dir — one per market, e.g. under the chain's home
+        #[arg(long, value_name = "DIR")]
+        state_dir: Option<PathBuf>,
     },
 }
 

@@ -810,3 +810,36 @@ async fn index_queries_find_the_configured_database_and_never_create_one() {
     let r = cli.run(&["index", "query", "status"]).await;
     assert_eq!(r.code, 0, "{}", r.stderr);
 }
+
+/// `provider run --state-dir` keeps the engine's state where it is told (make run: under the
+/// market's home), not at the config's fixed path shared by every market.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn provider_run_keeps_its_state_in_the_given_directory() {
+    let chain = TestChain::start().await;
+    let cli = Cli::new(&chain.url);
+    cli.import_dev_key("provider-cpu").await;
+    let dir = tempfile::tempdir().expect("dir");
+    let state_dir = dir.path().join("market-a").join("providers").join("cpu");
+    let config = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/providers/cpu.yaml");
+    let mut engine = cli
+        .command(&[
+            "provider",
+            "run",
+            "--config",
+            config.to_str().expect("path"),
+            "--state-dir",
+            state_dir.to_str().expect("path"),
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("engine starts");
+    let deadline = Instant::now() + std::time::Duration::from_secs(60);
+    while !state_dir.join("state.json").exists() && Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let _ = engine.kill();
+    let _ = engine.wait();
+    assert!(state_dir.join("state.json").exists(), "the engine wrote its state into --state-dir");
+    chain.stop().await;
+}

@@ -87,13 +87,16 @@ pub async fn provider(ctx: &Ctx, cmd: ProviderCmd) -> Result<(), CliError> {
             ctx.out.print(&p, || serde_json::to_string_pretty(&p).unwrap_or_default());
             Ok(())
         }
-        ProviderCmd::Run { engine_config } => run_engine(ctx, &engine_config).await,
+        ProviderCmd::Run { engine_config, state_dir } => run_engine(ctx, &engine_config, state_dir).await,
     }
 }
 
 /// `provider run`: the bid engine until Ctrl-C or SIGTERM.
-async fn run_engine(ctx: &Ctx, path: &std::path::Path) -> Result<(), CliError> {
-    let config = EngineConfig::load(path).map_err(|e| CliError::usage(e.to_string()))?;
+async fn run_engine(ctx: &Ctx, path: &std::path::Path, state_dir: Option<std::path::PathBuf>) -> Result<(), CliError> {
+    let mut config = EngineConfig::load(path).map_err(|e| CliError::usage(e.to_string()))?;
+    if let Some(dir) = state_dir {
+        config.state_dir = dir;
+    }
     // The config names the key; `--from` overrides it.
     let key = ctx.global.from.clone().unwrap_or_else(|| config.key.clone());
     let key_ctx = Ctx::new(GlobalArgs { from: Some(key), ..ctx.global.clone() })?;
