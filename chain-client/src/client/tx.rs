@@ -191,6 +191,16 @@ pub fn sign_tx(
     TxRaw { body_bytes, auth_info_bytes, signatures: vec![signature.to_vec()] }.encode_to_vec()
 }
 
+/// A simulation's error without the SDK's trailing "With gas wanted: 'N' and gas used: 'M'"
+/// (the user asked for neither; the reason comes first).
+fn without_gas_noise(message: &str) -> String {
+    let message = message.trim();
+    match message.rfind(" With gas wanted: '") {
+        Some(i) if message[i..].contains("and gas used: '") => message[..i].trim_end().to_string(),
+        _ => message.to_string(),
+    }
+}
+
 /// Whether the node refused a tx (or its simulation) for its account sequence (SDK code 32).
 pub fn is_sequence_mismatch(e: &ClientError) -> bool {
     match e {
@@ -242,7 +252,7 @@ impl ChainClient {
             })
             .await
             .map_err(|e| match e {
-                ClientError::Query { message, .. } => ClientError::Simulation { log: message.trim().to_string() },
+                ClientError::Query { message, .. } => ClientError::Simulation { log: without_gas_noise(&message) },
                 other => other,
             })?;
         res.gas_info.map(|g| g.gas_used).ok_or_else(|| ClientError::decode("Simulate", "no gas info"))
@@ -411,6 +421,17 @@ mod tests {
         assert_eq!(signer.sequence, 3);
         assert_eq!(auth.fee.unwrap().gas_limit, 200_000);
         assert_eq!(TxBody::decode(tx.body_bytes.as_slice()).unwrap().memo, "memo");
+    }
+
+    #[test]
+    fn simulation_errors_lose_the_gas_noise_only() {
+        let raw = "failed to execute message; message index: 0: order is closed: execute wasm contract failed With gas wanted: '100000000' and gas used: '123456' ";
+        assert_eq!(
+            without_gas_noise(raw),
+            "failed to execute message; message index: 0: order is closed: execute wasm contract failed"
+        );
+        assert_eq!(without_gas_noise(" plain error "), "plain error");
+        assert_eq!(without_gas_noise("With gas wanted: 'x'"), "With gas wanted: 'x'");
     }
 
     #[test]
