@@ -1,4 +1,4 @@
-//! Replays the committed fuzz corpora (`fuzz/corpus/<target>/`, the seeds) and findings
+//! Replays the committed fuzz corpora (`fuzz/corpus/<target>/seed-*`, the seeds) and findings
 //! (`fuzz/regressions/<target>/`, every input that once failed, kept as a regression test)
 //! through the fuzz targets' bodies, on the stable toolchain.
 
@@ -20,7 +20,12 @@ fn files(kind: &str, target: &str) -> Vec<PathBuf> {
 }
 
 fn replay(target: &str) {
-    let corpus = files("corpus", target);
+    // The committed seeds only: what libFuzzer adds to the folder stays local (and changes
+    // while a fuzzer runs).
+    let corpus: Vec<PathBuf> = files("corpus", target)
+        .into_iter()
+        .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("seed-")))
+        .collect();
     assert!(!corpus.is_empty(), "fuzz/corpus/{target}/ has no seeds");
     for path in corpus.iter().chain(&files("regressions", target)) {
         let data = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
