@@ -20,7 +20,7 @@ TOOLS_STAMP := tools/node_modules/.package-lock.json
 # Prints a stage header.
 header = @printf '\n=== %s ===\n' '$(1)'
 
-.PHONY: help run demo build node cli reset test crash-test tools wasm schema schema-check fmt fmt-check lint ci clean
+.PHONY: help run demo build node cli reset test crash-test tools wasm schema schema-check fmt fmt-check lint ci clean fuzz fuzz-build fuzz-tools
 
 help: ## List the targets
 	@printf 'Usage: make <target>   (start with `make run` or `make test`)\n\n'
@@ -125,6 +125,27 @@ schema-check: ## Regenerate the schemas and fail if schema/ differs from what is
 
 load-test: wasm ## Block intervals (p50/p99) of a dev node under a flood of simulations, contract queries and searches, with and without the [query] limits
 	$(CARGO) test --locked -p leasehold-node --test node query_flood_report -- --ignored --nocapture
+
+# Fuzzing (fuzz/, cargo-fuzz on the nightly toolchain; the project itself builds on stable).
+FUZZ_SECONDS ?= 60
+FUZZ_SANITIZER ?= none
+export FUZZ_SECONDS FUZZ_SANITIZER
+
+fuzz-tools: ## Install the nightly toolchain and cargo-fuzz if missing (for `make fuzz`)
+	@if ! grep -q '^nightly' <<<"$$(rustup toolchain list)"; then \
+	  printf '==> rustup toolchain install nightly\n'; \
+	  rustup toolchain install nightly --profile minimal; \
+	fi
+	@if ! $(CARGO) fuzz --version >/dev/null 2>&1; then \
+	  printf '==> cargo install cargo-fuzz --locked\n'; \
+	  $(CARGO) install cargo-fuzz --locked; \
+	fi
+
+fuzz-build: fuzz-tools ## Build every fuzz target (cargo +nightly fuzz build; FUZZ_SANITIZER, default none)
+	$(CARGO) +nightly fuzz build --sanitizer '$(FUZZ_SANITIZER)'
+
+fuzz: wasm fuzz-build ## Run every fuzz target for FUZZ_SECONDS (default 60) each; prints executions, fails on a crash
+	scripts/fuzz.sh
 
 fmt: ## Format the whole workspace
 	$(CARGO) fmt --all

@@ -108,8 +108,9 @@ where
     }
 }
 
-/// Reads one length-delimited request; `None` at a clean end of stream.
-async fn read_message<R: AsyncRead + Unpin>(reader: &mut R) -> Result<Option<pb::Request>, String> {
+/// Reads one length-delimited request; `None` at a clean end of stream. (Public for the fuzz
+/// targets, which feed it arbitrary bytes.)
+pub async fn read_message<R: AsyncRead + Unpin>(reader: &mut R) -> Result<Option<pb::Request>, String> {
     let mut len: u64 = 0;
     for i in 0..10 {
         let byte = match reader.read_u8().await {
