@@ -27,30 +27,23 @@ use cosmos_sdk_proto::cosmwasm::wasm::v1::{
     MsgStoreCode, QuerySmartContractStateRequest, query_client::QueryClient as WasmClient,
 };
 use leasehold_node::app::ChainView;
-use leasehold_node::config::{Home, NodeConfig, write_validator_key};
-use leasehold_node::devnet::{DEV_ACCOUNTS, DEV_CHAIN_ID, dev_genesis};
+use leasehold_node::devnet::DEV_ACCOUNTS;
 use leasehold_node::node::DevNode;
 use leasehold_node::query::limits::QueryLimitsConfig;
 use prost::Message;
 use tonic::Code;
 
-use crate::common::{artifact, artifacts};
+use crate::common::{artifact, start_dev_node_with};
 
 const INTERVAL_MS: u64 = 200;
 
 /// A dev node with `query` limits and a block every [`INTERVAL_MS`].
 async fn start(dir: &Path, query: QueryLimitsConfig) -> DevNode {
-    let home = Home(dir.to_path_buf());
-    std::fs::create_dir_all(home.config_dir()).expect("config dir");
-    let genesis = dev_genesis(&artifacts(), DEV_CHAIN_ID, "2026-01-01T00:00:00Z").expect("dev genesis (run make wasm)");
-    std::fs::write(home.genesis_file(), serde_json::to_vec(&genesis).expect("genesis json")).expect("genesis");
-    write_validator_key(&home.validator_key_file()).expect("validator key");
-    let mut config = NodeConfig::default();
-    config.grpc.address = "127.0.0.1:0".into();
-    config.rpc.address = "127.0.0.1:0".into();
-    config.dev.block_interval_ms = INTERVAL_MS;
-    config.query = query;
-    leasehold_node::node::start_dev(&home, &config).await.expect("dev node starts")
+    start_dev_node_with(dir, |config| {
+        config.dev.block_interval_ms = INTERVAL_MS;
+        config.query = query;
+    })
+    .await
 }
 
 /// An unsigned-in-effect simulation request: the admin uploads the market's code again.

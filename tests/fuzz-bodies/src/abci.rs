@@ -57,7 +57,12 @@ fn fixture() -> &'static Fixture {
     F.get_or_init(|| {
         let (app, dir, _) = dev_app();
         let view = app.view();
-        let services = Services { view: view.clone(), broadcaster: Arc::new(NoBroadcast), node: node_info() };
+        let services = Services {
+            view: view.clone(),
+            broadcaster: Arc::new(NoBroadcast),
+            node: node_info(),
+            limits: leasehold_node::query::limits::QueryLimits::new(&Default::default()),
+        };
         let (abci, _thread) = AbciApp::start(app, router(services)).unwrap_or_else(|e| panic!("abci app: {e}"));
         let status = view.status();
         Fixture { abci, view, rt: runtime(), committed: (status.height, status.app_hash), _dir: dir }

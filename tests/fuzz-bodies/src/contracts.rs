@@ -127,7 +127,7 @@ fn build_fixture() -> Fixture {
         must(host.pin(id), "pin");
     }
     let genesis = genesis();
-    let market_msg = genesis.app_state.wasm.contracts[0].msg.to_string();
+    let market_msg = String::from_utf8_lossy(genesis.app_state.wasm.contracts[0].msg.as_bytes()).into_owned();
     let (market, _) = must(
         host.instantiate(&admin, 1, market_msg.as_bytes(), &[], "leasehold-market", Some(&admin)),
         "instantiate market",

@@ -52,8 +52,12 @@ fn fixture() -> &'static Fixture {
         let (app, dir, _) = dev_app();
         let view = app.view();
         let app = Arc::new(Mutex::new(app));
-        let services =
-            Services { view: view.clone(), broadcaster: Arc::new(CheckTx(Arc::clone(&app))), node: node_info() };
+        let services = Services {
+            view: view.clone(),
+            broadcaster: Arc::new(CheckTx(Arc::clone(&app))),
+            node: node_info(),
+            limits: leasehold_node::query::limits::QueryLimits::new(&Default::default()),
+        };
         let router = router(services);
         let paths: Vec<String> = router.paths().map(str::to_owned).collect();
         let status = view.status();

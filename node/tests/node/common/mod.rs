@@ -374,6 +374,14 @@ impl Default for TestNode {
 /// A dev node (`start_dev`: producer, gRPC, JSON-RPC) in a temp home, gRPC and RPC on free
 /// ports, a block every 100 ms.
 pub async fn start_dev_node(dir: &Path) -> leasehold_node::node::DevNode {
+    start_dev_node_with(dir, |_| {}).await
+}
+
+/// [`start_dev_node`] with `adjust` applied to its config last.
+pub async fn start_dev_node_with(
+    dir: &Path,
+    adjust: impl FnOnce(&mut leasehold_node::config::NodeConfig),
+) -> leasehold_node::node::DevNode {
     use leasehold_node::config::{Home, NodeConfig, write_validator_key};
     let home = Home(dir.to_path_buf());
     std::fs::create_dir_all(home.config_dir()).expect("config dir");
@@ -384,6 +392,7 @@ pub async fn start_dev_node(dir: &Path) -> leasehold_node::node::DevNode {
     config.grpc.address = "127.0.0.1:0".into();
     config.rpc.address = "127.0.0.1:0".into();
     config.dev.block_interval_ms = 100;
+    adjust(&mut config);
     leasehold_node::node::start_dev(&home, &config).await.expect("dev node starts")
 }
 
