@@ -112,11 +112,7 @@ pub fn seeds() -> Vec<(String, Vec<u8>)> {
 
     let tx = crate::tx::seeds().into_iter().next().map(|(_, t)| t).unwrap_or_default();
     let time = Some(Timestamp { seconds: 1_735_689_700, nanos: 0 });
-    let balance = QueryBalanceRequest {
-        address: crate::common::dev("tenant").address(),
-        denom: "ulease".into(),
-        ..Default::default()
-    };
+    let balance = QueryBalanceRequest { address: crate::common::dev("tenant").address(), denom: "ulease".into() };
     let info = frame(V::Info(pb::RequestInfo {
         version: "0.38.17".into(),
         block_version: 11,

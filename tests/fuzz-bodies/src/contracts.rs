@@ -486,10 +486,10 @@ pub fn run(data: &[u8]) {
         } else {
             (f.host.execute(&step.sender, &contract, &step.msg, &step.funds).map(drop), false)
         };
-        if let Err(e) = &result {
-            if let Some(fault) = fault(e) {
-                panic!("{fault}\nstep: {:?} {}", step.contract, String::from_utf8_lossy(&step.msg));
-            }
+        if let Err(e) = &result
+            && let Some(fault) = fault(e)
+        {
+            panic!("{fault}\nstep: {:?} {}", step.contract, String::from_utf8_lossy(&step.msg));
         }
         if stateless || result.is_err() {
             assert!(state(&f.host) == before, "a failed execute or a query changed the state: {step:?}");
