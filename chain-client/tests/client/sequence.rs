@@ -14,10 +14,15 @@ use prost::Message;
 use crate::common::{TestChain, dev_address, dev_mnemonic};
 
 fn send(to: &str) -> Any {
+    send_of(to, "1")
+}
+
+/// A send of `amount` ulease from the tenant.
+fn send_of(to: &str, amount: &str) -> Any {
     let msg = MsgSend {
         from_address: dev_address("tenant"),
         to_address: to.into(),
-        amount: vec![Coin { denom: "ulease".into(), amount: "1".into() }],
+        amount: vec![Coin { denom: "ulease".into(), amount: amount.into() }],
     };
     Any { type_url: "/cosmos.bank.v1beta1.MsgSend".into(), value: msg.encode_to_vec() }
 }
@@ -44,15 +49,7 @@ async fn a_signer_survives_txs_sent_with_its_key_by_another_client() {
     // Stale at the broadcast (no simulation with fixed gas).
     client.send_tx(&mut engine, vec![send(&to)], &fixed, &mut |_| {}).await.expect("recovers at the broadcast");
     // After a failed tx (an impossible send), the next one still goes through.
-    let too_much = Any {
-        type_url: "/cosmos.bank.v1beta1.MsgSend".into(),
-        value: MsgSend {
-            from_address: dev_address("tenant"),
-            to_address: to.clone(),
-            amount: vec![Coin { denom: "ulease".into(), amount: "999999999999999999999".into() }],
-        }
-        .encode_to_vec(),
-    };
+    let too_much = send_of(&to, "999999999999999999999");
     assert!(client.send_tx(&mut engine, vec![too_much], &auto, &mut |_| {}).await.is_err());
     client.send_tx(&mut other, vec![send(&to)], &auto, &mut |_| {}).await.expect("another client's tx");
     client.send_tx(&mut engine, vec![send(&to)], &auto, &mut |_| {}).await.expect("works after a failure");

@@ -105,26 +105,27 @@ impl TxIndexPolicy {
     /// then the attributes the policy names (and the tx marked indexed), in event order, up to
     /// the per-tx bound.
     pub fn entries(&self, height: u64, hash: &[u8; 32], outcome: &TxOutcome) -> Vec<String> {
-        let mut out = vec![format!("tx.height={height}"), format!("tx.hash={}", hex::encode_upper(hash))];
-        let mut seen = std::collections::BTreeSet::new();
+        let mut out: std::collections::BTreeSet<String> =
+            [format!("tx.height={height}"), format!("tx.hash={}", hex::encode_upper(hash))].into();
+        let mut added = 0;
         'events: for e in &outcome.events {
             for a in &e.attributes {
                 if !a.index || !self.indexes(&e.r#type, &a.key) {
                     continue;
                 }
                 let entry = format!("{}.{}={}", e.r#type, a.key, a.value);
-                if entry.len() > MAX_ENTRY_BYTES || !seen.insert(entry.clone()) {
+                if entry.len() > MAX_ENTRY_BYTES {
                     continue;
                 }
-                if seen.len() > self.max_entries {
+                if added == self.max_entries {
                     break 'events;
                 }
-                out.push(entry);
+                if out.insert(entry) {
+                    added += 1;
+                }
             }
         }
-        out.sort();
-        out.dedup();
-        out
+        out.into_iter().collect()
     }
 }
 

@@ -13,7 +13,6 @@ use crate::auth::accounts::{AccountKeeper, module_address};
 use crate::auth::{AUTH_STORE, FEE_COLLECTOR, FEE_DENOM};
 use crate::error::TxError;
 use crate::tx::{DecodedTx, TxLimits};
-use leasehold_keys::PublicKey;
 
 /// How a transaction is being run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -153,10 +152,11 @@ pub fn run_ante(
             .ok_or_else(|| TxError::UnknownAddress(format!("account {signer} does not exist")))?;
         if let Some(pk) = &info.public_key {
             // Signature checks and addresses are leasehold-keys' (one implementation for the
-            // node, the client and the tests); addresses compared as canonical bytes.
-            let key = PublicKey::try_from(*pk).map_err(|e| TxError::InvalidPubKey(format!("signer index {i}: {e}")))?;
+            // node, the client and the tests); addresses compared as canonical bytes. Hashing
+            // the bytes is enough here: a key that is not a curve point fails the signature
+            // check, and decompressing it twice would double the cost of every signer.
             let signer_bytes = p.api.canonicalize(signer).map_err(|e| TxError::InvalidAddress(e.to_string()))?;
-            if key.address_bytes().as_slice() != signer_bytes.as_slice() {
+            if leasehold_keys::account_address_bytes(pk).as_slice() != signer_bytes.as_slice() {
                 return Err(TxError::InvalidPubKey(format!(
                     "pubKey does not match signer address {signer} with signer index: {i}"
                 )));

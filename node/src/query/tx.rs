@@ -3,7 +3,7 @@
 //! CometBFT.
 
 use crate::query::limits::QueryClass;
-use crate::store::EventSearch;
+use crate::store::{EventPage, EventSearch};
 use cosmos_sdk_proto::Any;
 use cosmos_sdk_proto::cosmos::base::abci::v1beta1::{GasInfo, Result as AbciResult, TxResponse};
 use cosmos_sdk_proto::cosmos::base::query::v1beta1::PageResponse;
@@ -134,7 +134,7 @@ fn txs_event(view: &ChainView, req: GetTxsEventRequest, max_scanned: u64) -> Res
         })
         .map_err(internal)?;
     if found.truncated {
-        return Err(Status::invalid_argument(crate::rpc::methods::too_broad(max_scanned)));
+        return Err(Status::invalid_argument(EventPage::too_broad(max_scanned)));
     }
     let total = found.total;
     if skip > 0 && skip >= total {

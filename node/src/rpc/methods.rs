@@ -23,7 +23,7 @@ use crate::app::ChainView;
 use crate::query::events;
 use crate::query::limits::QueryClass;
 use crate::query::tendermint::COMETBFT_VERSION;
-use crate::store::EventSearch;
+use crate::store::{EventPage, EventSearch};
 use crate::tx::tx_hash;
 
 /// One method's declaration.
@@ -165,14 +165,6 @@ fn page(requested: Option<i64>, per_page: u64, total: u64) -> Result<u64, RpcErr
         return Err(RpcError::internal(format!("page should be within [1, {pages}] range, given {p}")));
     }
     Ok(p.unsigned_abs())
-}
-
-/// The error of a search that matched more index entries than one search may read.
-pub(crate) fn too_broad(max_scanned: u64) -> String {
-    format!(
-        "the query matches more than {max_scanned} index entries; narrow it with more conditions or a \
-         tx.height range (e.g. tx.height>=1000 AND tx.height<=2000)"
-    )
 }
 
 fn load_block(view: &ChainView, h: u64) -> Result<crate::blockstore::StoredBlock, RpcError> {
@@ -442,7 +434,7 @@ async fn tx_search(ctx: &RpcContext, args: &Args) -> Result<String, RpcError> {
             })
             .map_err(RpcError::internal)?;
         if found.truncated {
-            return Err(RpcError::internal(too_broad(max_scanned)));
+            return Err(RpcError::internal(EventPage::too_broad(max_scanned)));
         }
         let total = found.total;
         page(requested_page, per_page, total)?;

@@ -291,6 +291,16 @@ pub struct EventPage {
     pub truncated: bool,
 }
 
+impl EventPage {
+    /// The error of a search that stopped at its scan limit (`truncated`).
+    pub fn too_broad(max_scanned: u64) -> String {
+        format!(
+            "the query matches more than {max_scanned} index entries; narrow it with more conditions or a \
+             tx.height range (e.g. tx.height>=1000 AND tx.height<=2000)"
+        )
+    }
+}
+
 /// A committed-state snapshot (a redb read transaction)/// A committed-state snapshot (a redb read transaction) under a [`leasehold_wasm_host::Store`].
 pub struct DbSnapshot {
     state: ReadOnlyTable<&'static [u8], &'static [u8]>,

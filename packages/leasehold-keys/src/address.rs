@@ -13,7 +13,7 @@ use crate::error::KeyError;
 use crate::key::PublicKey;
 
 /// `ripemd160(sha256(pubkey))`, the account address of a secp256k1 key.
-pub(crate) fn account_address_bytes(pubkey: &[u8]) -> [u8; 20] {
+pub fn account_address_bytes(pubkey: &[u8]) -> [u8; 20] {
     Ripemd160::digest(Sha256::digest(pubkey)).into()
 }
 

@@ -184,6 +184,15 @@ impl fmt::Debug for PublicKey {
 
 /// Verifies a SIGN_MODE_DIRECT signature given raw bytes: `pubkey` must be a 33-byte compressed
 /// secp256k1 key, `signature` 64 bytes `r || s` with low `s`, over `sha256(msg)`.
+///
+/// The key is decompressed once (going through [`PublicKey`] would do it twice: once to
+/// validate, once to verify) — this is the node's per-signature path.
 pub fn verify(pubkey: &[u8], msg: &[u8], signature: &[u8]) -> Result<(), KeyError> {
-    PublicKey::try_from(pubkey)?.verify_direct(msg, signature)
+    let bytes: [u8; PUBLIC_KEY_LEN] = pubkey.try_into().map_err(|_| KeyError::PublicKeyLength(pubkey.len()))?;
+    if !matches!(bytes[0], 0x02 | 0x03) {
+        return Err(KeyError::InvalidPublicKey);
+    }
+    let key = VerifyingKey::from_sec1_bytes(&bytes).map_err(|_| KeyError::InvalidPublicKey)?;
+    let signature = parse_low_s_signature(signature)?;
+    key.verify(msg, &signature).map_err(|_| KeyError::SignatureMismatch)
 }

@@ -49,7 +49,7 @@ mod key;
 mod keyring;
 mod mnemonic;
 
-pub use address::{address_from_pubkey, decode_address, encode_address, module_address};
+pub use address::{account_address_bytes, address_from_pubkey, decode_address, encode_address, module_address};
 pub use error::KeyError;
 pub use key::{COIN_TYPE, PUBLIC_KEY_LEN, PublicKey, SIGNATURE_LEN, SigningKey, verify};
 pub use keyring::{Backend, FORMAT_VERSION as KEYRING_FORMAT_VERSION, KdfParams, KeyInfo, Keyring, KeyringError};

@@ -82,14 +82,21 @@ impl CodeCache {
         backend: impl Fn() -> HostBackend,
         options: InstanceOptions,
     ) -> Result<Instance<Bech32Api, ContractStorage, HostQuerier>, HostError> {
-        match self.vm.get_instance(checksum, backend(), options) {
-            Ok(instance) => Ok(instance),
+        self.recompiling(checksum, || self.vm.get_instance(checksum, backend(), options))
+    }
+
+    /// Runs `load` (which reads the compiled module of `checksum`); when the module file is
+    /// damaged, deletes it and runs `load` once more (cosmwasm-vm then compiles it again from
+    /// the wasm). Any other failure is a fault of this node.
+    fn recompiling<T>(&self, checksum: &Checksum, load: impl Fn() -> Result<T, VmError>) -> Result<T, HostError> {
+        match load() {
+            Ok(loaded) => Ok(loaded),
             Err(VmError::CacheErr { msg, .. }) if msg.contains("module") => {
                 tracing::warn!(code = %checksum.to_hex(), "compiled module unreadable ({msg}); compiling it again");
                 self.remove_modules(checksum).map_err(|e| {
                     HostError::Internal(format!("code {}: removing its module: {e}", checksum.to_hex()))
                 })?;
-                self.vm.get_instance(checksum, backend(), options).map_err(|e| self.fault(checksum, e))
+                load().map_err(|e| self.fault(checksum, e))
             }
             Err(e) => Err(self.fault(checksum, e)),
         }
@@ -97,17 +104,7 @@ impl CodeCache {
 
     /// Keeps a stored code compiled in memory (a damaged compiled module is compiled again).
     pub fn pin(&self, checksum: &Checksum) -> Result<(), HostError> {
-        match self.vm.pin(checksum) {
-            Ok(()) => Ok(()),
-            Err(VmError::CacheErr { msg, .. }) if msg.contains("module") => {
-                tracing::warn!(code = %checksum.to_hex(), "compiled module unreadable ({msg}); compiling it again");
-                self.remove_modules(checksum).map_err(|e| {
-                    HostError::Internal(format!("code {}: removing its module: {e}", checksum.to_hex()))
-                })?;
-                self.vm.pin(checksum).map_err(|e| self.fault(checksum, e))
-            }
-            Err(e) => Err(self.fault(checksum, e)),
-        }
+        self.recompiling(checksum, || self.vm.pin(checksum))
     }
 
     pub fn unpin(&self, checksum: &Checksum) -> Result<(), HostError> {

@@ -16,13 +16,13 @@ use leasehold_node::abci::{AbciApp, AbciError};
 use leasehold_node::app::ChainView;
 use leasehold_node::app::exec::TxOutcome;
 use leasehold_node::error::NodeError;
-use leasehold_node::query::{NodeInfo, Services, TxBroadcaster, router};
+use leasehold_node::query::{TxBroadcaster, router};
 use prost::Message;
 use tempfile::TempDir;
 use tendermint::v0_38::abci::Request;
 use tendermint_proto::v0_38::abci as pb;
 
-use crate::common::{dev_app, runtime};
+use crate::common::{dev_app, runtime, services};
 
 /// Frames answered per input at most.
 pub const MAX_FRAMES: usize = 32;
@@ -40,10 +40,6 @@ impl TxBroadcaster for NoBroadcast {
     }
 }
 
-pub(crate) fn node_info() -> NodeInfo {
-    NodeInfo { moniker: "fuzz".into(), node_id: "00".repeat(20), grpc_address: "127.0.0.1:9090".into() }
-}
-
 struct Fixture {
     abci: AbciApp,
     view: ChainView,
@@ -57,13 +53,8 @@ fn fixture() -> &'static Fixture {
     F.get_or_init(|| {
         let (app, dir, _) = dev_app();
         let view = app.view();
-        let services = Services {
-            view: view.clone(),
-            broadcaster: Arc::new(NoBroadcast),
-            node: node_info(),
-            limits: leasehold_node::query::limits::QueryLimits::new(&Default::default()),
-        };
-        let (abci, _thread) = AbciApp::start(app, router(services)).unwrap_or_else(|e| panic!("abci app: {e}"));
+        let (abci, _thread) = AbciApp::start(app, router(services(&view, Arc::new(NoBroadcast))))
+            .unwrap_or_else(|e| panic!("abci app: {e}"));
         let status = view.status();
         Fixture { abci, view, rt: runtime(), committed: (status.height, status.app_hash), _dir: dir }
     })

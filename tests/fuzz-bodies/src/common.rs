@@ -101,6 +101,23 @@ pub fn msg_execute(sender: &str, contract: &str, msg: &serde_json::Value) -> Any
 }
 
 /// A single-threaded tokio runtime (the query handlers run on its blocking pool).
+/// The query services over `view` as a node builds them (default query limits).
+pub fn services(
+    view: &leasehold_node::app::ChainView,
+    broadcaster: std::sync::Arc<dyn leasehold_node::query::TxBroadcaster>,
+) -> leasehold_node::query::Services {
+    leasehold_node::query::Services {
+        view: view.clone(),
+        broadcaster,
+        node: leasehold_node::query::NodeInfo {
+            moniker: "fuzz".into(),
+            node_id: "00".repeat(20),
+            grpc_address: "127.0.0.1:9090".into(),
+        },
+        limits: leasehold_node::query::limits::QueryLimits::new(&Default::default()),
+    }
+}
+
 pub fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap_or_else(|e| panic!("runtime: {e}"))
 }

@@ -16,12 +16,11 @@ use leasehold_grpc_router::Router;
 use leasehold_node::app::exec::TxOutcome;
 use leasehold_node::app::{App, ChainView};
 use leasehold_node::error::NodeError;
-use leasehold_node::query::{Services, TxBroadcaster, router};
+use leasehold_node::query::{TxBroadcaster, router};
 use tempfile::TempDir;
 use tonic::Code;
 
-use crate::abci::node_info;
-use crate::common::{dev_app, runtime};
+use crate::common::{dev_app, runtime, services};
 
 /// Broadcasts run CheckTx on the fixture's app.
 struct CheckTx(Arc<Mutex<App>>);
@@ -52,13 +51,7 @@ fn fixture() -> &'static Fixture {
         let (app, dir, _) = dev_app();
         let view = app.view();
         let app = Arc::new(Mutex::new(app));
-        let services = Services {
-            view: view.clone(),
-            broadcaster: Arc::new(CheckTx(Arc::clone(&app))),
-            node: node_info(),
-            limits: leasehold_node::query::limits::QueryLimits::new(&Default::default()),
-        };
-        let router = router(services);
+        let router = router(services(&view, Arc::new(CheckTx(Arc::clone(&app)))));
         let paths: Vec<String> = router.paths().map(str::to_owned).collect();
         let status = view.status();
         Fixture {

@@ -41,6 +41,13 @@ fn module_files(dir: &Path) -> Vec<PathBuf> {
     files
 }
 
+/// Overwrites the code file of `wasm` and drops every compiled module, so the next load reads
+/// the damaged file.
+fn damage(dir: &Path, wasm: &[u8]) {
+    std::fs::write(code_file(dir, wasm), b"\0asm damaged on disk").expect("corrupt");
+    std::fs::remove_dir_all(dir.join("cache")).expect("drop compiled modules");
+}
+
 /// A new host on the same code directory and state (an empty in-memory module cache, as after
 /// a restart).
 fn reopened(chain: &VmChain, dir: &Path) -> WasmHost {
@@ -107,8 +114,7 @@ fn a_corrupt_code_file_stops_the_call_with_a_fault_naming_the_code() {
     let dir = tempfile::tempdir().expect("dir");
     let (chain, _, _) = market_in(dir.path());
     let market_wasm = artifact("market");
-    std::fs::write(code_file(dir.path(), &market_wasm), b"\0asm damaged on disk").expect("corrupt");
-    std::fs::remove_dir_all(dir.path().join("cache")).expect("drop compiled modules");
+    damage(dir.path(), &market_wasm);
     let host = reopened(&chain, dir.path());
     let err = host.query_smart(&chain.market, br#"{"params":{}}"#).unwrap_err();
     assert_fault_naming(&err, &market_wasm);
@@ -124,8 +130,7 @@ fn a_fault_inside_a_contract_query_is_not_an_answer_the_contract_can_handle() {
     let (mut chain, provider, d) = market_in(dir.path());
     // The bid queries the registry (code 3): its code file is damaged.
     let provider_wasm = artifact("provider");
-    std::fs::write(code_file(dir.path(), &provider_wasm), b"\0asm damaged on disk").expect("corrupt");
-    std::fs::remove_dir_all(dir.path().join("cache")).expect("drop compiled modules");
+    damage(dir.path(), &provider_wasm);
     chain.host = reopened(&chain, dir.path());
     let err = bid(&mut chain, &provider, &d).unwrap_err();
     assert_fault_naming(&err, &provider_wasm);
@@ -141,8 +146,7 @@ fn a_fault_inside_a_submessage_reaches_no_reply() {
     let (chain, _, _) = market_in(dir.path());
     // A second market instantiates escrow (code 2) in a submessage with a reply.
     let escrow_wasm = artifact("escrow");
-    std::fs::write(code_file(dir.path(), &escrow_wasm), b"\0asm damaged on disk").expect("corrupt");
-    std::fs::remove_dir_all(dir.path().join("cache")).expect("drop compiled modules");
+    damage(dir.path(), &escrow_wasm);
     let mut host = reopened(&chain, dir.path());
     let admin = addr("admin");
     let msg = serde_json::to_vec(&crate::common::market_instantiate_msg(&admin, &addr("pool"))).expect("json");
